@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# DSA-offloaded batched page migration for Linux 6.12: build, boot and test.
+#
+#   make run      build everything, boot the two-node guest, show the demo
+#   make test     static checks, host self-tests, KUnit and guest tests
+#   make vanilla  build the unpatched base with the same config
+#   make series   the overlay as a git format-patch series against the base
+#   make series-check   ... and build every patch of it (slow)
+#
+# Variables: ONLY=<glob> runs only the guest tests whose suite/name match,
+# JOBS=<n> sets build parallelism, CCACHE_DIR moves the compiler cache.
+
+BUILD      := $(CURDIR)/build
+KERNEL     := $(BUILD)/obj/arch/x86/boot/bzImage
+GUEST_BIN  := $(BUILD)/guest-bin
+INITRAMFS  := $(BUILD)/initramfs.cpio
+ONLY       ?= *
+PYTHON     ?= python3
+
+export BUILD
+
+.PHONY: all deps source config kernel guest-bin initramfs run test vanilla \
+	series series-check static-checks host-tests clean distclean help
+
+all: kernel initramfs
+
+help:
+	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+
+deps:
+	@tools/install-deps.sh
+
+source: deps
+	@tools/kernel-tree.sh source
+
+config: source
+	@tools/kernel-tree.sh config
+
+kernel: deps
+	@tools/kernel-tree.sh build
+
+guest-bin: deps
+	@$(MAKE) -s -C tests OUT=$(GUEST_BIN)
+
+initramfs: kernel guest-bin
+	@tools/mkinitramfs.sh $(INITRAMFS) $(GUEST_BIN) $(BUILD)/obj/modroot
+
+run: initramfs
+	@$(PYTHON) tools/harness/run.py demo --kernel $(KERNEL) --initrd $(INITRAMFS) \
+		--outdir $(BUILD)/guest-run --timeout 900
+
+series: deps
+	@tools/series.sh
+
+series-check: kernel
+	@tools/series.sh --build-each
+
+static-checks: series
+	@tools/static-checks.sh > $(BUILD)/static.tap
+
+host-tests:
+	@$(PYTHON) -m unittest discover -s tests/host -t .
+
+test: initramfs static-checks
+	@$(PYTHON) tools/harness/run.py test --kernel $(KERNEL) --initrd $(INITRAMFS) \
+		--outdir $(BUILD)/guest-test --static $(BUILD)/static.tap \
+		--results $(BUILD)/test-results.json --only '$(ONLY)'
+
+vanilla: deps
+	@tools/kernel-tree.sh vanilla
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/vanilla $(BUILD)/guest-* $(BUILD)/series* \
+		$(BUILD)/initramfs.cpio $(BUILD)/static.tap $(BUILD)/test-results.json
+
+distclean:
+	rm -rf $(BUILD)

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: GPL-2.0
+/**
+ * sample_scale() - Multiply a value by a factor.
+ * @value: The value to scale.
+ * @factor: The factor to multiply by.
+ *
+ * Return: @value times @factor.
+ */
+int sample_scale(int value, int factor)
+{
+	return value * factor;
+}

@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Boot the test guest under QEMU TCG and turn what it says into results.
+
+  run.py demo  --kernel K --initrd I --outdir D
+        boot in demo mode, stream the guest's table to stdout
+  run.py test  --kernel K --initrd I --outdir D --results F [--static F.tap]
+        host self-tests, static-check results, KUnit and guest tests in one
+        boot; writes F (JSON) and ends with the line "N passed, N failed"
+
+The guest has two NUMA nodes, one socket each (node0 = cpus 0-1, node1 =
+cpus 2-3). ttyS0 carries the kernel console, ttyS1 the test channel (see
+tests/guest/init). A guest that never boots, times out or crashes fails.
+"""
+
+import argparse
+import fnmatch
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, TOP)
+
+from tools.harness import logparse  # noqa: E402
+
+NODE_MIB = 1024
+TOPOLOGY = "0:0-1:%d,1:2-3:%d" % (NODE_MIB, NODE_MIB)
+PANIC_GRACE_S = 5
+
+
+def qemu_command(kernel, initrd, outdir, mode, only):
+    """The QEMU command line: TCG only, two nodes, two serial ports."""
+    append = " ".join([
+        "console=ttyS0,115200", "rdinit=/init", "panic=-1", "loglevel=7",
+        "printk.time=1", "transparent_hugepage=madvise",
+        "rcupdate.rcu_cpu_stall_timeout=60", "harness.mode=" + mode,
+        "harness.topology=" + TOPOLOGY, "harness.only=" + only,
+    ])
+    cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=multi",
+           "-cpu", "max", "-smp", "4,sockets=2,cores=2,threads=1",
+           "-m", "%dM" % (2 * NODE_MIB)]
+    for node, cpus in ((0, "0-1"), (1, "2-3")):
+        cmd += ["-object", "memory-backend-ram,id=mem%d,size=%dM" % (node, NODE_MIB),
+                "-numa", "node,nodeid=%d,cpus=%s,memdev=mem%d" % (node, cpus, node)]
+    cmd += ["-kernel", kernel, "-initrd", initrd, "-append", append,
+            "-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
+            "-serial", "file:" + os.path.join(outdir, "console.log"),
+            "-serial", "file:" + os.path.join(outdir, "channel.log")]
+    return cmd
+
+
+class Tail:
+    """Reads the complete lines appended to a file since the last call."""
+
+    def __init__(self, path):
+        self.path = path
+        self.offset = 0
+        self.partial = ""
+
+    def new_lines(self):
+        try:
+            with open(self.path, "r", errors="replace") as handle:
+                handle.seek(self.offset)
+                data = handle.read()
+                self.offset = handle.tell()
+        except FileNotFoundError:
+            return []
+        data = self.partial + data
+        lines = data.split("\n")
+        self.partial = lines.pop()
+        return [line.rstrip("\r") for line in lines]
+
+
+def stream_line(line, mode):
+    """What the person at the terminal sees of one channel line."""
+    if mode == "run":
+        if not line.startswith("HARNESS: "):
+            print(line, flush=True)
+        return
+    match = re.match(r"HARNESS: (begin|end) (\S+)(.*)", line)
+    if match and match.group(1) == "end":
+        print("  %-40s %s" % (match.group(2), match.group(3).strip()), flush=True)
+    elif line.startswith("HARNESS: booted"):
+        print("  guest booted: " + line.split(" ", 2)[2], flush=True)
+
+
+def boot(args, mode):
+    """Run one guest. Returns (qemu_status, seconds)."""
+    os.makedirs(args.outdir, exist_ok=True)
+    for name in ("console.log", "channel.log"):
+        path = os.path.join(args.outdir, name)
+        if os.path.exists(path):
+            os.unlink(path)
+    cmd = qemu_command(args.kernel, args.initrd, args.outdir, mode, args.only)
+    with open(os.path.join(args.outdir, "qemu-cmdline"), "w") as handle:
+        handle.write(" ".join(cmd) + "\n")
+    start = time.monotonic()
+    stderr = open(os.path.join(args.outdir, "qemu.stderr"), "w")
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=stderr,
+                            stderr=subprocess.STDOUT)
+    channel = Tail(os.path.join(args.outdir, "channel.log"))
+    console = Tail(os.path.join(args.outdir, "console.log"))
+    status, panic_at = None, None
+    while status is None:
+        time.sleep(0.5)
+        for line in channel.new_lines():
+            stream_line(line, mode)
+        if panic_at is None and any("Kernel panic" in l for l in console.new_lines()):
+            panic_at = time.monotonic()
+        rc = proc.poll()
+        if rc is not None:
+            status = "exit" if rc == 0 else "crash"
+        elif time.monotonic() - start > args.timeout:
+            status = "timeout"
+        elif panic_at and time.monotonic() - panic_at > PANIC_GRACE_S:
+            status = "crash"
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    stderr.close()
+    for line in channel.new_lines():
+        stream_line(line, mode)
+    return status, time.monotonic() - start
+
+
+def read_lines(path):
+    try:
+        with open(path, "r", errors="replace") as handle:
+            return handle.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def expected_tests(only):
+    """suite/name of every manifest entry that the filter selects."""
+    names = []
+    for line in read_lines(os.path.join(TOP, "tests", "manifest")):
+        words = line.split()
+        if words and not words[0].startswith("#") and fnmatch.fnmatch(words[0], only):
+            names.append(words[0])
+    return names
+
+
+class CollectingResult(unittest.TextTestResult):
+    """Records every host self-test with its outcome."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outcomes = []
+
+    def _record(self, test, status, details=""):
+        self.outcomes.append((test.id().split(".")[-1], status, details))
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self._record(test, "pass")
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self._record(test, "fail", self._exc_info_to_string(err, test))
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self._record(test, "fail", self._exc_info_to_string(err, test))
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self._record(test, "skip", reason)
+
+
+def host_selftests():
+    """The host-side tests of tests/host, as results of suite harness."""
+    suite = unittest.defaultTestLoader.discover(os.path.join(TOP, "tests", "host"),
+                                                top_level_dir=TOP)
+    runner = unittest.TextTestRunner(stream=io.StringIO(), resultclass=CollectingResult)
+    outcome = runner.run(suite)
+    results = []
+    for name, status, details in outcome.outcomes:
+        results.append(logparse.Result("harness", "host/" + name, status, details, None))
+    if not results:
+        results.append(logparse.Result("harness", "host", "fail",
+                                       "no host self-test was found in tests/host", None))
+    return results
+
+
+STATIC_CHECKS = ("static/patches-apply", "static/checkpatch", "static/kernel-doc")
+
+
+def static_results(paths):
+    """Static checks write the same begin/TAP/end blocks as the guest; a
+    check whose block is missing failed to run."""
+    results, metrics = [], {}
+    for path in paths:
+        lines = read_lines(path)
+        if not lines:
+            results.append(logparse.Result("static", os.path.basename(path), "fail",
+                                            "static check produced no output", None))
+            continue
+        report = logparse.parse_channel(lines)
+        results += report.results
+        metrics.update(report.metrics)
+    seen = {"%s/%s" % (r.suite, r.name) for r in results}
+    for name in STATIC_CHECKS:
+        if paths and name not in seen:
+            suite, check = name.split("/")
+            results.append(logparse.Result(suite, check, "fail",
+                                           "the check never reported (crashed?)", None))
+    return results, metrics
+
+
+def base_version():
+    lines = read_lines(os.path.join(TOP, "build", "base-version"))
+    return lines[0] if lines else "unknown"
+
+
+def cmd_demo(args):
+    print("Booting the two-node guest under QEMU TCG (demo mode)...", flush=True)
+    status, seconds = boot(args, "run")
+    channel = read_lines(os.path.join(args.outdir, "channel.log"))
+    console = read_lines(os.path.join(args.outdir, "console.log"))
+    findings = logparse.scan_console(console)
+    demo_rc = [l for l in channel if l.startswith("HARNESS: demo rc=")]
+    print("guest: %s after %.0f s; console findings: %d; logs in %s" %
+          (status, seconds, len(findings), os.path.relpath(args.outdir, TOP)))
+    for finding in findings[:10]:
+        print("  console: " + finding.text)
+    ok = status == "exit" and not findings and demo_rc == ["HARNESS: demo rc=0"]
+    return 0 if ok else 1
+
+
+def cmd_test(args):
+    wall = time.monotonic()
+    results = host_selftests()
+    static, metrics = static_results(args.static)
+    results += static
+    print("Booting the two-node guest under QEMU TCG (test mode)...", flush=True)
+    status, seconds = boot(args, "test")
+    console = read_lines(os.path.join(args.outdir, "console.log"))
+    channel = read_lines(os.path.join(args.outdir, "channel.log"))
+    guest_results, guest_metrics = logparse.combine(
+        console, channel, expected=expected_tests(args.only), qemu_status=status)
+    results += guest_results
+    metrics.update(guest_metrics)
+    metrics["harness:guest_seconds"] = round(seconds, 1)
+    metrics["harness:total_seconds"] = round(time.monotonic() - wall, 1)
+    report = logparse.parse_channel(channel)
+    meta = {"base": base_version(), "kernel": report.kernel, "qemu_status": status,
+            "only": args.only, "console_log": os.path.relpath(
+                os.path.join(args.outdir, "console.log"), TOP)}
+    logparse.write_results(args.results, results, metrics, meta)
+    for result in results:
+        if result.status == "fail":
+            print("FAIL %s/%s" % (result.suite, result.name))
+            for line in (result.details or "").splitlines()[:12]:
+                print("    " + line)
+    print("results: %s" % os.path.relpath(args.results, TOP))
+    print(logparse.summary_line(results))
+    return 1 if any(r.status == "fail" for r in results) else 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("demo", "test"))
+    parser.add_argument("--kernel", required=True)
+    parser.add_argument("--initrd", required=True)
+    parser.add_argument("--outdir", required=True)
+    parser.add_argument("--results", default=os.path.join(TOP, "build", "test-results.json"))
+    parser.add_argument("--static", action="append", default=[])
+    parser.add_argument("--only", default="*", help="glob of suite/name to run")
+    parser.add_argument("--timeout", type=float, default=2400)
+    args = parser.parse_args()
+    for path in (args.kernel, args.initrd):
+        if not os.path.exists(path):
+            parser.error("%s does not exist: build it first (make build)" % path)
+    if not shutil.which("qemu-system-x86_64"):
+        parser.error("qemu-system-x86_64 is missing: run make deps")
+    if args.command == "demo":
+        return cmd_demo(args)
+    return cmd_test(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kernel-tree.sh - prepare, configure and build the kernel trees of this project.
+#
+#   kernel-tree.sh pristine   extract the Debian linux-source-6.12 tarball once
+#                             (again only when the tarball changes) and record
+#                             the base version in build/base-version
+#   kernel-tree.sh source     patched tree: pristine + patches/series (strictly,
+#                             no fuzz, no offset) + our new files (the overlay),
+#                             synced into build/src so that only files whose
+#                             content changed get a new mtime
+#   kernel-tree.sh config     merge configs/*.config onto allnoconfig (patched)
+#   kernel-tree.sh build      bzImage and modules of the patched tree
+#   kernel-tree.sh vanilla    config and build of the unpatched base
+#   kernel-tree.sh check-patches
+#                             only check that patches/series applies strictly
+#   kernel-tree.sh apply-strict PATCH DIR
+#                             apply one patch strictly (used by the self-tests)
+#
+# Everything lives under build/ (git-ignored); ccache lives outside the repo.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+TARBALL=${TARBALL:-/usr/src/linux-source-6.12.tar.xz}
+PRISTINE_PARENT=$BUILD/pristine
+PRISTINE=$PRISTINE_PARENT/linux-source-6.12
+STAGE=$BUILD/stage
+SRC=$BUILD/src
+OBJ=${OBJ:-$BUILD/obj}
+VANILLA_OBJ=${VANILLA_OBJ:-$BUILD/vanilla}
+JOBS=${JOBS:-$(($(nproc) + 1))}
+OVERLAY_DIRS="mm drivers include Documentation"
+
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/dsa-migrate-ccache}
+export CCACHE_BASEDIR=$BUILD
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
+
+die() { echo "kernel-tree: error: $*" >&2; exit 1; }
+say() { echo "kernel-tree: $*"; }
+
+cmd_pristine() {
+	[ -f "$TARBALL" ] || die "$TARBALL not found: install linux-source-6.12 (make deps)"
+	local sum
+	sum=$(sha256sum "$TARBALL" | cut -d' ' -f1)
+	if [ -f "$PRISTINE_PARENT/.stamp" ] && [ "$(cat "$PRISTINE_PARENT/.stamp")" = "$sum" ] &&
+	   [ -f "$PRISTINE/Makefile" ]; then
+		return 0
+	fi
+	say "extracting $TARBALL (pristine base, cached until the tarball changes)"
+	rm -rf "$PRISTINE_PARENT" "$STAGE" "$SRC"
+	mkdir -p "$PRISTINE_PARENT"
+	tar -xf "$TARBALL" -C "$PRISTINE_PARENT"
+	[ -f "$PRISTINE/Makefile" ] || die "tarball did not contain linux-source-6.12/"
+	chmod -R a-w "$PRISTINE"
+	local deb kver
+	deb=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown)
+	kver=$(make -s -C "$PRISTINE" kernelversion 2>/dev/null)
+	printf 'linux-source-6.12 %s (kernel %s, tarball sha256 %s)\n' \
+		"$deb" "$kver" "$sum" > "$BUILD/base-version"
+	echo "$sum" > "$PRISTINE_PARENT/.stamp"
+}
+
+# Patch names of patches/series: the first word of each line ('#' comments
+# and blank lines ignored); the words after it name new files (tools/series.sh).
+series_patches() {
+	[ -f "$TOP/patches/series" ] || return 0
+	sed -e 's/#.*//' "$TOP/patches/series" | awk 'NF { print $1 }'
+}
+
+# Apply one patch in directory $2, refusing fuzz, offsets and rejects.
+apply_strict() {
+	local patch=$1 dir=$2 out
+	[ -f "$patch" ] || die "patches/series names $(basename "$patch"), which does not exist"
+	# A patch may only add files (its diff is empty): nothing to apply.
+	grep -q '^--- ' "$patch" || return 0
+	if ! out=$(patch -d "$dir" -p1 -F0 -N --dry-run --no-backup-if-mismatch < "$patch" 2>&1); then
+		printf '%s\n' "$out" >&2
+		die "$(basename "$patch") does not apply to the base: it has drifted"
+	fi
+	if printf '%s\n' "$out" | grep -Eq 'offset|fuzz|FAILED|Reversed|ignored'; then
+		printf '%s\n' "$out" >&2
+		die "$(basename "$patch") applies only with offset or fuzz: refresh it"
+	fi
+	patch -d "$dir" -p1 -F0 -N -s --no-backup-if-mismatch < "$patch" >/dev/null
+}
+
+overlay_files() {
+	local dir
+	cd "$TOP"
+	for dir in $OVERLAY_DIRS; do
+		[ -d "$dir" ] || continue
+		if git -C "$TOP" rev-parse --git-dir >/dev/null 2>&1; then
+			git ls-files --cached --others --exclude-standard -- "$dir"
+		else
+			find "$dir" -type f
+		fi
+	done | sort -u
+}
+
+lay_overlay() {
+	local dest=$1 f
+	for f in $(overlay_files); do
+		case "$f" in
+		Kconfig|Makefile) die "the overlay must never replace the root $f" ;;
+		esac
+		[ -e "$PRISTINE/$f" ] &&
+			die "$f exists in the base tree: change it with a patch in patches/, not a copy"
+		mkdir -p "$dest/$(dirname "$f")"
+		cp --remove-destination "$TOP/$f" "$dest/$f"
+	done
+}
+
+cmd_check_patches() {
+	cmd_pristine
+	local tmp p
+	tmp=$(mktemp -d "$BUILD/check.XXXXXX")
+	trap 'rm -rf "$tmp"' RETURN
+	cp -al "$PRISTINE/." "$tmp/"
+	chmod -R u+w "$tmp" 2>/dev/null || true
+	for p in $(series_patches); do
+		apply_strict "$TOP/patches/$p" "$tmp"
+		say "applies strictly: $p"
+	done
+}
+
+cmd_source() {
+	cmd_pristine
+	local p
+	say "staging the patched tree"
+	rm -rf "$STAGE"
+	mkdir -p "$STAGE"
+	cp -al "$PRISTINE/." "$STAGE/"
+	chmod -R u+w "$STAGE"
+	for p in $(series_patches); do
+		apply_strict "$TOP/patches/$p" "$STAGE"
+	done
+	lay_overlay "$STAGE"
+	mkdir -p "$SRC"
+	# Content comparison, no times: unchanged files keep their mtime, so
+	# make rebuilds only what really changed.
+	rsync -rlpc --delete "$STAGE/" "$SRC/"
+	rm -rf "$STAGE"
+	say "patched tree ready in ${SRC#$TOP/}"
+}
+
+# Fragments: configs/*.config in name order. A fragment whose first line is
+# "# overlay-only" names symbols that exist only in the patched tree.
+config_fragments() {
+	local want=$1 f
+	for f in "$TOP"/configs/*.config; do
+		if [ "$want" = vanilla ] && head -n1 "$f" | grep -q '^# overlay-only'; then
+			continue
+		fi
+		echo "$f"
+	done
+}
+
+merge_config() {
+	local src=$1 obj=$2 kind=$3 frags sum log
+	frags=$(config_fragments "$kind")
+	# shellcheck disable=SC2086
+	sum=$(cat $frags | sha256sum | cut -d' ' -f1)
+	if [ -f "$obj/.config" ] && [ -f "$obj/.config-stamp" ] &&
+	   [ "$(cat "$obj/.config-stamp")" = "$sum" ]; then
+		return 0
+	fi
+	mkdir -p "$obj"
+	log=$obj/merge_config.log
+	say "merging config fragments for the $kind tree: $(for f in $frags; do basename "$f"; done | tr '\n' ' ')"
+	# shellcheck disable=SC2086
+	(cd "$src" && ARCH=x86_64 scripts/kconfig/merge_config.sh -n -O "$obj" $frags) > "$log" 2>&1 ||
+		{ cat "$log" >&2; die "merge_config.sh failed"; }
+	if grep -A3 'Value requested for' "$log" | grep -q .; then
+		grep -A3 'Value requested for' "$log" >&2
+		die "config fragments ask for values the $kind tree does not take (see above)"
+	fi
+	echo "$sum" > "$obj/.config-stamp"
+}
+
+cmd_config() {
+	[ -d "$SRC" ] || cmd_source
+	merge_config "$SRC" "$OBJ" patched
+}
+
+kbuild() {
+	local src=$1 obj=$2
+	shift 2
+	make -C "$src" O="$obj" ARCH=x86_64 CC="ccache gcc" HOSTCC="ccache gcc" \
+		-j"$JOBS" "$@"
+}
+
+build_tree() {
+	local src=$1 obj=$2 log=$2/build.log
+	say "building bzImage and modules in ${obj#$TOP/} (log: ${log#$TOP/})"
+	if ! kbuild "$src" "$obj" bzImage modules > "$log" 2>&1; then
+		grep -E 'error|Error' "$log" | head -40 >&2
+		die "kernel build failed, see ${log#$TOP/}"
+	fi
+	rm -rf "$obj/modroot"
+	kbuild "$src" "$obj" INSTALL_MOD_PATH="$obj/modroot" INSTALL_MOD_STRIP=1 \
+		modules_install >> "$log" 2>&1 || die "modules_install failed, see ${log#$TOP/}"
+	say "built $(kbuild "$src" "$obj" -s kernelrelease 2>/dev/null)"
+}
+
+cmd_build() {
+	cmd_source
+	cmd_config
+	build_tree "$SRC" "$OBJ"
+}
+
+cmd_vanilla() {
+	cmd_pristine
+	merge_config "$PRISTINE" "$VANILLA_OBJ" vanilla
+	build_tree "$PRISTINE" "$VANILLA_OBJ"
+}
+
+case "${1:-}" in
+pristine) cmd_pristine ;;
+source) cmd_source ;;
+config) cmd_config ;;
+build) cmd_build ;;
+vanilla) cmd_vanilla ;;
+check-patches) cmd_check_patches ;;
+apply-strict) apply_strict "${2:?patch}" "${3:?directory}" ;;
+*) die "usage: $0 pristine|source|config|build|vanilla|check-patches|apply-strict PATCH DIR" ;;
+esac

@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mkinitramfs.sh OUT.cpio GUEST_BIN_DIR [MODULES_ROOT]
+#
+# Builds the test guest's initramfs: static busybox, tests/guest/init, the
+# static guest programs, tests/manifest and the kernel's modules.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:?usage: mkinitramfs.sh OUT.cpio GUEST_BIN_DIR [MODULES_ROOT]}
+bin_dir=${2:?usage: mkinitramfs.sh OUT.cpio GUEST_BIN_DIR [MODULES_ROOT]}
+mod_root=${3:-}
+busybox=${BUSYBOX:-/bin/busybox}
+
+file "$busybox" | grep -q 'statically linked' ||
+	{ echo "mkinitramfs: $busybox is not static: apt-get install busybox-static" >&2; exit 1; }
+
+root=$(mktemp -d "${out%/*}/initramfs-root.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,run,mnt,etc,lib/modules,tests/bin}
+cp "$busybox" "$root/bin/busybox"
+install -m 755 "$TOP/tests/guest/init" "$root/init"
+cp "$TOP/tests/manifest" "$root/tests/manifest"
+# Arguments of the make-run demo (tests/demo/args), one line.
+[ -f "$TOP/tests/demo/args" ] && cp "$TOP/tests/demo/args" "$root/tests/demo-args"
+for f in "$bin_dir"/*; do
+	[ -x "$f" ] && [ -f "$f" ] && cp "$f" "$root/tests/bin/"
+done
+if [ -n "$mod_root" ] && [ -d "$mod_root/lib/modules" ]; then
+	cp -a "$mod_root/lib/modules/." "$root/lib/modules/"
+fi
+# The kernel opens /dev/console for init before devtmpfs is mounted.
+mknod -m 600 "$root/dev/console" c 5 1
+(cd "$root" && find . -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc --quiet -R 0:0) > "$out.tmp"
+mv "$out.tmp" "$out"
+echo "mkinitramfs: $(du -h "$out" | cut -f1) in ${out#$TOP/}"

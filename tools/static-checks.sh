@@ -1,0 +1,102 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# static-checks.sh: the static checks of `make test`, printed as the same
+# "HARNESS: begin/end" blocks with TAP inside that the guest prints, so one
+# parser reads both. Needs build/pristine (make source) and build/series
+# (make series).
+#
+#   static/patches-apply  every patch of patches/series applies strictly
+#   static/checkpatch     checkpatch.pl on every patch of the generated series
+#   static/kernel-doc     scripts/kernel-doc -Wall on every new .c/.h file
+set -u
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+PRISTINE=$BUILD/pristine/linux-source-6.12
+OVERLAY_DIRS="mm drivers include"
+
+# check NAME: reads "status<TAB>description<TAB>details" lines on stdin
+# (status: ok, fail or skip) and prints one TAP block for them.
+check() {
+	local name=$1 n=0 failed=0 status what details
+	local -a lines=()
+	while IFS=$'\t' read -r status what details; do
+		lines+=("$status"$'\t'"$what"$'\t'"$details")
+	done
+	echo "HARNESS: begin static/$name"
+	echo "TAP version 13"
+	if [ ${#lines[@]} -eq 0 ]; then
+		echo "1..0 # SKIP nothing to check yet"
+		echo "HARNESS: end static/$name rc=0 seconds=0"
+		return
+	fi
+	echo "1..${#lines[@]}"
+	for line in "${lines[@]}"; do
+		IFS=$'\t' read -r status what details <<< "$line"
+		n=$((n + 1))
+		if [ "$status" = ok ]; then
+			echo "ok $n - $what"
+		else
+			echo "not ok $n - $what"
+			failed=1
+		fi
+		[ -n "$details" ] && printf '%s\n' "$details" | tr '\v' '\n' | sed 's/^/# /'
+	done
+	echo "HARNESS: end static/$name rc=$failed seconds=0"
+}
+
+# One-line details: vertical tabs stand for newlines inside a TAB-separated row.
+oneline() { tr '\n' '\v' | sed 's/\v$//'; }
+
+patches_apply() {
+	local tmp p out
+	tmp=$(mktemp -d "$BUILD/static.XXXXXX")
+	cp -al "$PRISTINE/." "$tmp/" && chmod -R u+w "$tmp"
+	for p in $(sed -e 's/#.*//' "$TOP/patches/series" 2>/dev/null | awk '{ print $1 }'); do
+		if out=$("$TOP/tools/kernel-tree.sh" apply-strict "$TOP/patches/$p" "$tmp" 2>&1); then
+			printf 'ok\t%s\t\n' "$p"
+		else
+			printf 'fail\t%s\t%s\n' "$p" "$(printf '%s' "$out" | tail -n 8 | oneline)"
+			break
+		fi
+	done
+	rm -rf "$tmp"
+}
+
+checkpatch() {
+	local p out
+	for p in "$BUILD"/series/*.patch; do
+		[ -e "$p" ] || continue
+		case "$p" in */0000-cover-letter.patch) continue ;; esac
+		if out=$(cd "$PRISTINE" && perl scripts/checkpatch.pl --no-tree --terse \
+			--show-types "$p" 2>&1); then
+			printf 'ok\t%s\t\n' "${p##*/}"
+		else
+			printf 'fail\t%s\t%s\n' "${p##*/}" "$(printf '%s' "$out" | head -n 20 | oneline)"
+		fi
+	done
+}
+
+kernel_doc() {
+	local f out dir
+	for dir in $OVERLAY_DIRS; do
+		[ -d "$TOP/$dir" ] || continue
+		git -C "$TOP" ls-files --cached --others --exclude-standard -- "$dir" |
+			grep -E '\.(c|h)$' || true
+	done | while read -r f; do
+		out=$(perl "$PRISTINE/scripts/kernel-doc" -Wall -none "$TOP/$f" 2>&1)
+		if [ -z "$out" ]; then
+			printf 'ok\t%s\t\n' "$f"
+		else
+			printf 'fail\t%s\t%s\n' "$f" "$(printf '%s' "$out" | head -n 20 | oneline)"
+		fi
+	done
+}
+
+[ -d "$PRISTINE" ] || { echo "static-checks: run make source first" >&2; exit 1; }
+patches_apply | check patches-apply
+checkpatch | check checkpatch
+kernel_doc | check kernel-doc
+# The verdicts are in the TAP above; run.py fails a check whose block is missing.
+exit 0
