@@ -15,12 +15,17 @@ BUILD      := $(CURDIR)/build
 KERNEL     := $(BUILD)/obj/arch/x86/boot/bzImage
 GUEST_BIN  := $(BUILD)/guest-bin
 INITRAMFS  := $(BUILD)/initramfs.cpio
+# The same patched tree with our features compiled out (no overlay-only
+# config fragment): it must build and pass the harness tests too.
+KERNEL_OFF := $(BUILD)/obj-off/arch/x86/boot/bzImage
+INITRAMFS_OFF := $(BUILD)/initramfs-off.cpio
 ONLY       ?= *
 PYTHON     ?= python3
 
 export BUILD
 
-.PHONY: all deps source config kernel guest-bin initramfs run test vanilla \
+.PHONY: all deps source config kernel kernel-off guest-bin initramfs initramfs-off \
+	run test vanilla \
 	series series-check static-checks host-tests clean distclean help
 
 all: kernel initramfs
@@ -46,6 +51,12 @@ guest-bin: deps
 initramfs: kernel guest-bin
 	@tools/mkinitramfs.sh $(INITRAMFS) $(GUEST_BIN) $(BUILD)/obj/modroot
 
+kernel-off: kernel
+	@tools/kernel-tree.sh compile-off
+
+initramfs-off: kernel-off guest-bin
+	@tools/mkinitramfs.sh $(INITRAMFS_OFF) $(GUEST_BIN) $(BUILD)/obj-off/modroot
+
 run: initramfs
 	@$(PYTHON) tools/harness/run.py demo --kernel $(KERNEL) --initrd $(INITRAMFS) \
 		--outdir $(BUILD)/guest-run --timeout 900
@@ -56,23 +67,24 @@ series: deps
 series-check: kernel
 	@tools/series.sh --build-each
 
-static-checks: series
+static-checks: series kernel
 	@tools/static-checks.sh > $(BUILD)/static.tap
 
 host-tests:
 	@$(PYTHON) -m unittest discover -s tests/host -t .
 
-test: initramfs static-checks
+test: initramfs initramfs-off static-checks
 	@$(PYTHON) tools/harness/run.py test --kernel $(KERNEL) --initrd $(INITRAMFS) \
 		--outdir $(BUILD)/guest-test --static $(BUILD)/static.tap \
+		--off-kernel $(KERNEL_OFF) --off-initrd $(INITRAMFS_OFF) \
 		--results $(BUILD)/test-results.json --only '$(ONLY)'
 
 vanilla: deps
 	@tools/kernel-tree.sh vanilla
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/vanilla $(BUILD)/guest-* $(BUILD)/series* \
-		$(BUILD)/initramfs.cpio $(BUILD)/static.tap $(BUILD)/test-results.json
+	rm -rf $(BUILD)/obj $(BUILD)/obj-off $(BUILD)/vanilla $(BUILD)/guest-* $(BUILD)/series* \
+		$(BUILD)/initramfs*.cpio $(BUILD)/static.tap $(BUILD)/test-results.json
 
 distclean:
 	rm -rf $(BUILD)

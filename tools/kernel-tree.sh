@@ -12,6 +12,10 @@
 #                             content changed get a new mtime
 #   kernel-tree.sh config     merge configs/*.config onto allnoconfig (patched)
 #   kernel-tree.sh build      bzImage and modules of the patched tree
+#   kernel-tree.sh compile-off
+#                             the patched tree (as synced by "source") with
+#                             the overlay-only config fragments left out:
+#                             our features compiled out, in build/obj-off
 #   kernel-tree.sh vanilla    config and build of the unpatched base
 #   kernel-tree.sh check-patches
 #                             only check that patches/series applies strictly
@@ -30,6 +34,7 @@ STAGE=$BUILD/stage
 SRC=$BUILD/src
 OBJ=${OBJ:-$BUILD/obj}
 VANILLA_OBJ=${VANILLA_OBJ:-$BUILD/vanilla}
+OFF_OBJ=${OFF_OBJ:-$BUILD/obj-off}
 JOBS=${JOBS:-$(($(nproc) + 1))}
 OVERLAY_DIRS="mm drivers include Documentation"
 
@@ -147,11 +152,12 @@ cmd_source() {
 }
 
 # Fragments: configs/*.config in name order. A fragment whose first line is
-# "# overlay-only" names symbols that exist only in the patched tree.
+# "# overlay-only" names symbols that exist only in the patched tree; the
+# "base" set leaves those out (vanilla, and the compiled-out variant).
 config_fragments() {
 	local want=$1 f
 	for f in "$TOP"/configs/*.config; do
-		if [ "$want" = vanilla ] && head -n1 "$f" | grep -q '^# overlay-only'; then
+		if [ "$want" = base ] && head -n1 "$f" | grep -q '^# overlay-only'; then
 			continue
 		fi
 		echo "$f"
@@ -182,7 +188,7 @@ merge_config() {
 
 cmd_config() {
 	[ -d "$SRC" ] || cmd_source
-	merge_config "$SRC" "$OBJ" patched
+	merge_config "$SRC" "$OBJ" full
 }
 
 kbuild() {
@@ -211,9 +217,16 @@ cmd_build() {
 	build_tree "$SRC" "$OBJ"
 }
 
+# Without "source": the caller (make) synced build/src already.
+cmd_compile_off() {
+	[ -d "$SRC" ] || die "no patched tree: run kernel-tree.sh source first"
+	merge_config "$SRC" "$OFF_OBJ" base
+	build_tree "$SRC" "$OFF_OBJ"
+}
+
 cmd_vanilla() {
 	cmd_pristine
-	merge_config "$PRISTINE" "$VANILLA_OBJ" vanilla
+	merge_config "$PRISTINE" "$VANILLA_OBJ" base
 	build_tree "$PRISTINE" "$VANILLA_OBJ"
 }
 
@@ -222,8 +235,9 @@ pristine) cmd_pristine ;;
 source) cmd_source ;;
 config) cmd_config ;;
 build) cmd_build ;;
+compile-off) cmd_compile_off ;;
 vanilla) cmd_vanilla ;;
 check-patches) cmd_check_patches ;;
 apply-strict) apply_strict "${2:?patch}" "${3:?directory}" ;;
-*) die "usage: $0 pristine|source|config|build|vanilla|check-patches|apply-strict PATCH DIR" ;;
+*) die "usage: $0 pristine|source|config|build|compile-off|vanilla|check-patches|apply-strict PATCH DIR" ;;
 esac

@@ -9,6 +9,8 @@
 #   static/patches-apply  every patch of patches/series applies strictly
 #   static/checkpatch     checkpatch.pl on every patch of the generated series
 #   static/kernel-doc     scripts/kernel-doc -Wall on every new .c/.h file
+#   static/w1-sparse      W=1 and sparse: clean on new objects, nothing beyond
+#                         the pristine tree on patched ones (object-checks.sh)
 set -u
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -98,5 +100,6 @@ kernel_doc() {
 patches_apply | check patches-apply
 checkpatch | check checkpatch
 kernel_doc | check kernel-doc
+"$TOP/tools/object-checks.sh" | check w1-sparse
 # The verdicts are in the TAP above; run.py fails a check whose block is missing.
 exit 0

@@ -90,22 +90,25 @@ def stream_line(line, mode):
         print("  guest booted: " + line.split(" ", 2)[2], flush=True)
 
 
-def boot(args, mode):
-    """Run one guest. Returns (qemu_status, seconds)."""
-    os.makedirs(args.outdir, exist_ok=True)
+def boot(args, mode, kernel=None, initrd=None, outdir=None, only=None):
+    """Run one guest (by default the one args name). Returns
+    (qemu_status, seconds)."""
+    kernel, initrd = kernel or args.kernel, initrd or args.initrd
+    outdir, only = outdir or args.outdir, only or args.only
+    os.makedirs(outdir, exist_ok=True)
     for name in ("console.log", "channel.log"):
-        path = os.path.join(args.outdir, name)
+        path = os.path.join(outdir, name)
         if os.path.exists(path):
             os.unlink(path)
-    cmd = qemu_command(args.kernel, args.initrd, args.outdir, mode, args.only)
-    with open(os.path.join(args.outdir, "qemu-cmdline"), "w") as handle:
+    cmd = qemu_command(kernel, initrd, outdir, mode, only)
+    with open(os.path.join(outdir, "qemu-cmdline"), "w") as handle:
         handle.write(" ".join(cmd) + "\n")
     start = time.monotonic()
-    stderr = open(os.path.join(args.outdir, "qemu.stderr"), "w")
+    stderr = open(os.path.join(outdir, "qemu.stderr"), "w")
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=stderr,
                             stderr=subprocess.STDOUT)
-    channel = Tail(os.path.join(args.outdir, "channel.log"))
-    console = Tail(os.path.join(args.outdir, "console.log"))
+    channel = Tail(os.path.join(outdir, "channel.log"))
+    console = Tail(os.path.join(outdir, "console.log"))
     status, panic_at = None, None
     while status is None:
         time.sleep(0.5)
@@ -189,7 +192,8 @@ def host_selftests():
     return results
 
 
-STATIC_CHECKS = ("static/patches-apply", "static/checkpatch", "static/kernel-doc")
+STATIC_CHECKS = ("static/patches-apply", "static/checkpatch", "static/kernel-doc",
+                 "static/w1-sparse")
 
 
 def static_results(paths):
@@ -234,6 +238,35 @@ def cmd_demo(args):
     return 0 if ok else 1
 
 
+OFF_SUITES = "harness/*"
+OFF_SYMBOL = "CONFIG_MIGRATE_COPY_OFFLOAD"
+
+
+def compiled_out_results(args):
+    """Boot the variant with our features compiled out and run the harness
+    suite on it; its results go to suites compiled-out/<suite>."""
+    outdir = args.outdir + "-off"
+    # .../obj-off/arch/x86/boot/bzImage: the kbuild output directory.
+    config = os.path.join(os.path.abspath(args.off_kernel).rsplit("/arch/", 1)[0], ".config")
+    off = "# %s is not set" % OFF_SYMBOL
+    config_ok = off in read_lines(config) or not any(
+        l.startswith(OFF_SYMBOL + "=") for l in read_lines(config))
+    results = [logparse.Result("compiled-out", "config", "pass" if config_ok else "fail",
+                               "%s: %s" % (os.path.relpath(config, TOP),
+                                           off if config_ok else OFF_SYMBOL + " is set"),
+                               None)]
+    print("Booting the variant with the feature compiled out...", flush=True)
+    status, _ = boot(args, "test", args.off_kernel, args.off_initrd, outdir, OFF_SUITES)
+    guest, _ = logparse.combine(read_lines(os.path.join(outdir, "console.log")),
+                                read_lines(os.path.join(outdir, "channel.log")),
+                                expected=expected_tests(OFF_SUITES), qemu_status=status)
+    for result in guest:
+        if not result.suite.startswith("kunit"):
+            result.suite = "compiled-out/" + result.suite
+            results.append(result)
+    return results
+
+
 def cmd_test(args):
     wall = time.monotonic()
     results = host_selftests()
@@ -247,6 +280,8 @@ def cmd_test(args):
         console, channel, expected=expected_tests(args.only), qemu_status=status)
     results += guest_results
     metrics.update(guest_metrics)
+    if args.off_kernel:
+        results += compiled_out_results(args)
     metrics["harness:guest_seconds"] = round(seconds, 1)
     metrics["harness:total_seconds"] = round(time.monotonic() - wall, 1)
     report = logparse.parse_channel(channel)
@@ -273,10 +308,13 @@ def main():
     parser.add_argument("--outdir", required=True)
     parser.add_argument("--results", default=os.path.join(TOP, "build", "test-results.json"))
     parser.add_argument("--static", action="append", default=[])
+    parser.add_argument("--off-kernel", help="the kernel with our features compiled out")
+    parser.add_argument("--off-initrd", help="its initramfs")
     parser.add_argument("--only", default="*", help="glob of suite/name to run")
     parser.add_argument("--timeout", type=float, default=2400)
     args = parser.parse_args()
-    for path in (args.kernel, args.initrd):
+    for path in (args.kernel, args.initrd, args.off_kernel or args.kernel,
+                 args.off_initrd or args.initrd):
         if not os.path.exists(path):
             parser.error("%s does not exist: build it first (make build)" % path)
     if not shutil.which("qemu-system-x86_64"):

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Batched folio copy for page migration, with pluggable copy engines.
+ *
+ * migrate_pages_batch() unmaps a batch of folios and flushes the TLB once.
+ * The copy of the whole batch then goes to one copy engine in one call; the
+ * move phase skips the copy of every folio the engine copied, and copies the
+ * others on the CPU, folio by folio, as it always did.
+ */
+#ifndef _LINUX_MIGRATE_COPY_H
+#define _LINUX_MIGRATE_COPY_H
+
+#include <linux/list.h>
+#include <linux/mm_types.h>
+#include <linux/numa.h>
+#include <linux/types.h>
+
+struct module;
+struct migrate_copy_engine;
+
+/**
+ * struct migrate_copy_item - one folio of a batch copy
+ * @src: the source folio: locked, unmapped, its content stable.
+ * @dst: the destination folio: locked, as large as @src, not yet visible
+ *	to anybody but the migration code.
+ * @result: set by the engine: 0 once @dst holds an exact copy of @src, or a
+ *	negative errno. A failed folio is copied again on the CPU.
+ */
+struct migrate_copy_item {
+	struct folio *src;
+	struct folio *dst;
+	int result;
+};
+
+/**
+ * struct migrate_copy_batch - the folios handed to a copy engine at once
+ * @nr: number of entries used in @items.
+ * @capacity: number of entries allocated in @items.
+ * @bytes: total size of the folios in @items.
+ * @dst_nid: node of every destination folio, or NUMA_NO_NODE if they differ.
+ * @reason: the enum migrate_reason of the migration.
+ * @size_class: the enum migrate_copy_class holding most of @bytes.
+ * @items: the folios.
+ */
+struct migrate_copy_batch {
+	unsigned int nr;
+	unsigned int capacity;
+	size_t bytes;
+	int dst_nid;
+	int reason;
+	int size_class;
+	struct migrate_copy_item items[] __counted_by(capacity);
+};
+
+/**
+ * struct migrate_copy_engine_ops - what a copy engine provides
+ * @name: short unique name, shown and chosen in
+ *	/sys/kernel/mm/migrate_copy/engine. Letters, digits, '-' and '_'.
+ * @owner: the module that provides the engine (THIS_MODULE), NULL if built
+ *	in. The core holds a reference while a batch runs on the engine.
+ * @copy_batch: copies every item of @batch and sets each item's result. It
+ *	is called with the batch's folios locked, so it must not allocate
+ *	with reclaim (preallocate, or use GFP_NOWAIT), must not take a folio
+ *	lock, and must return within a bounded time. After it returns the
+ *	engine must never write a destination folio whose result is not 0:
+ *	an engine that gives up on a copy still in flight keeps that folio
+ *	(takes a reference) until the hardware is done with it. Returns the
+ *	number of items that failed, or a negative errno if none was
+ *	attempted; items left untouched count as failed.
+ * @nid: NUMA node the engine is attached to, or NUMA_NO_NODE. A hint for
+ *	automatic selection.
+ * @min_bytes: smallest batch, in bytes, worth handing to the engine; 0 for
+ *	any. A hint for automatic selection.
+ */
+struct migrate_copy_engine_ops {
+	const char *name;
+	struct module *owner;
+	int (*copy_batch)(struct migrate_copy_engine *engine,
+			  struct migrate_copy_batch *batch);
+	int nid;
+	size_t min_bytes;
+};
+
+/* Folio size classes the throughput estimates are kept for. */
+enum migrate_copy_class {
+	MIGRATE_COPY_CLASS_BASE,	/* order-0 folios */
+	MIGRATE_COPY_CLASS_LARGE,	/* larger, below PMD size */
+	MIGRATE_COPY_CLASS_PMD,		/* PMD size and larger */
+	MIGRATE_COPY_NR_CLASSES
+};
+
+/**
+ * struct migrate_copy_engine - a registered copy engine
+ * @ops: the engine's operations and hints.
+ * @private: the engine's own data.
+ * @list: entry in the list of registered engines (core private).
+ * @throughput: decaying average of the measured copy throughput, in bytes
+ *	per microsecond, per folio size class; 0 until measured (core
+ *	private).
+ * @next_explore: batch sequence number from which auto may measure the
+ *	engine again while it is slower than the best (core private).
+ * @explore_shift: how many times in a row it was measured slower; the
+ *	interval between measurements doubles each time (core private).
+ */
+struct migrate_copy_engine {
+	const struct migrate_copy_engine_ops *ops;
+	void *private;
+	struct list_head list;
+	unsigned long throughput[MIGRATE_COPY_NR_CLASSES];
+	unsigned long next_explore;
+	unsigned int explore_shift;
+};
+
+#ifdef CONFIG_MIGRATE_COPY_OFFLOAD
+
+int migrate_copy_engine_register(struct migrate_copy_engine *engine);
+void migrate_copy_engine_unregister(struct migrate_copy_engine *engine);
+
+/*
+ * While the move phase runs move_to_new_folio(), a destination folio whose
+ * content the batch copy already wrote carries this marker in ->private.
+ * The copy site consumes it: an -EAGAIN retry then copies again.
+ */
+#define MIGRATE_COPY_DONE_MARKER	((void *)0x4d43444f4e45UL)
+
+/**
+ * folio_mark_content_copied() - Note that @dst already holds the content.
+ * @dst: A locked destination folio of a migration, with no private data.
+ */
+static inline void folio_mark_content_copied(struct folio *dst)
+{
+	dst->private = MIGRATE_COPY_DONE_MARKER;
+}
+
+/**
+ * folio_test_clear_content_copied() - Read and consume the copied marker.
+ * @dst: A locked destination folio of a migration.
+ *
+ * Return: true if @dst carried the marker; it no longer does.
+ */
+static inline bool folio_test_clear_content_copied(struct folio *dst)
+{
+	if (dst->private != MIGRATE_COPY_DONE_MARKER)
+		return false;
+	dst->private = NULL;
+	return true;
+}
+
+#else /* !CONFIG_MIGRATE_COPY_OFFLOAD */
+
+static inline int migrate_copy_engine_register(struct migrate_copy_engine *engine)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void migrate_copy_engine_unregister(struct migrate_copy_engine *engine)
+{
+}
+
+static inline void folio_mark_content_copied(struct folio *dst)
+{
+}
+
+static inline bool folio_test_clear_content_copied(struct folio *dst)
+{
+	return false;
+}
+
+#endif /* CONFIG_MIGRATE_COPY_OFFLOAD */
+#endif /* _LINUX_MIGRATE_COPY_H */
