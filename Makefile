@@ -4,6 +4,7 @@
 #
 #   make run      build everything, boot the two-node guest, show the demo
 #   make test     static checks, host self-tests, KUnit and guest tests
+#   make bench    benchmarks (ratios taken in one run) into build/bench-results.json
 #   make vanilla  build the unpatched base with the same config
 #   make series   the overlay as a git format-patch series against the base
 #   make series-check   ... and build every patch of it (slow)
@@ -25,13 +26,13 @@ PYTHON     ?= python3
 export BUILD
 
 .PHONY: all deps source config kernel kernel-off guest-bin initramfs initramfs-off \
-	run test vanilla \
+	run test bench vanilla \
 	series series-check static-checks host-tests clean distclean help
 
 all: kernel initramfs
 
 help:
-	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@tools/install-deps.sh
@@ -78,6 +79,11 @@ test: initramfs initramfs-off static-checks
 		--outdir $(BUILD)/guest-test --static $(BUILD)/static.tap \
 		--off-kernel $(KERNEL_OFF) --off-initrd $(INITRAMFS_OFF) \
 		--results $(BUILD)/test-results.json --only '$(ONLY)'
+
+bench: initramfs
+	@$(PYTHON) tools/harness/run.py test --kernel $(KERNEL) --initrd $(INITRAMFS) \
+		--outdir $(BUILD)/guest-bench --manifest bench-manifest \
+		--results $(BUILD)/bench-results.json --only '$(ONLY)'
 
 vanilla: deps
 	@tools/kernel-tree.sh vanilla

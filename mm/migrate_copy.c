@@ -38,10 +38,17 @@
 
 #include "migrate_copy.h"
 
-/* Every this many batches an engine slower than the best is measured again. */
+/*
+ * An engine slower than the best is measured again after this many batches
+ * times how many times slower it was, so that re-measuring costs about
+ * 1/64 of the time at most; the interval doubles each time it is still
+ * slower, up to 64 times.
+ */
 #define MIGRATE_COPY_EXPLORE_INTERVAL	64
-/* ... and each time it is still slower, the interval doubles, up to 64x. */
 #define MIGRATE_COPY_EXPLORE_MAX_SHIFT	6
+#define MIGRATE_COPY_EXPLORE_MAX_SLOWDOWN	64
+/* An engine is measured on the last this many folios of a larger batch. */
+#define MIGRATE_COPY_PROBE_FOLIOS	8
 /* A new throughput sample weighs 1 / 2^MIGRATE_COPY_EWMA_SHIFT. */
 #define MIGRATE_COPY_EWMA_SHIFT		3
 #define MIGRATE_COPY_NAME_MAX		32
@@ -339,72 +346,112 @@ static unsigned long migrate_copy_expected_rate(struct migrate_copy_engine *engi
 	return rate;
 }
 
+/* The engines auto runs a batch on. */
+struct migrate_copy_choice {
+	struct migrate_copy_engine *main;	/* the batch, or all but the probe */
+	struct migrate_copy_engine *probe;	/* measured on a few folios, or NULL */
+};
+
+/* Measure @engine again later, the later the slower it was than @best_rate. */
 static void migrate_copy_explore_later(struct migrate_copy_engine *engine,
+				       unsigned long rate, unsigned long best_rate,
 				       unsigned long sequence)
 {
 	unsigned int shift = READ_ONCE(engine->explore_shift);
+	unsigned long slowdown = 1;
 
+	if (rate && best_rate > rate)
+		slowdown = min(best_rate / rate, (unsigned long)MIGRATE_COPY_EXPLORE_MAX_SLOWDOWN);
 	WRITE_ONCE(engine->next_explore,
-		   sequence + (MIGRATE_COPY_EXPLORE_INTERVAL << shift));
-	if (shift < MIGRATE_COPY_EXPLORE_MAX_SHIFT)
+		   sequence + ((MIGRATE_COPY_EXPLORE_INTERVAL * slowdown) << shift));
+	if (rate && shift < MIGRATE_COPY_EXPLORE_MAX_SHIFT)
 		WRITE_ONCE(engine->explore_shift, shift + 1);
 }
 
-/**
- * migrate_copy_pick() - The automatic choice of an engine for a batch.
- * @engines: The candidates, a list of struct migrate_copy_engine.
- * @batch: The batch to copy.
- * @sequence: A number that grows by one per batch.
- *
- * An engine never measured for the batch's size class is tried first. Else
- * the engine with the best expected throughput wins, except that now and
- * then a slower one is measured again, less and less often while it stays
- * slower, so that auto costs little next to the best engine.
- *
- * Context: The caller keeps @engines stable (SRCU or the mutex).
- * Return: the engine, or NULL if none fits the batch.
- */
-static struct migrate_copy_engine *migrate_copy_pick(struct list_head *engines,
+/* The measured engine with the best expected rate for @batch, or NULL. */
+static struct migrate_copy_engine *migrate_copy_best(struct list_head *engines,
 						     const struct migrate_copy_batch *batch,
-						     unsigned long sequence)
+						     unsigned long *best_rate)
 {
-	struct migrate_copy_engine *engine, *best = NULL, *stale = NULL;
-	unsigned long rate, best_rate = 0;
+	struct migrate_copy_engine *engine, *best = NULL;
+	unsigned long rate;
 
+	*best_rate = 0;
 	list_for_each_entry_rcu(engine, engines, list, true) {
 		if (batch->bytes < engine->ops->min_bytes)
 			continue;
 		rate = migrate_copy_expected_rate(engine, batch);
-		if (!rate)
-			return engine;
-		if (!stale && time_after_eq(sequence, READ_ONCE(engine->next_explore)))
-			stale = engine;
-		if (rate > best_rate) {
+		if (rate > *best_rate) {
 			best = engine;
-			best_rate = rate;
+			*best_rate = rate;
 		}
 	}
-	if (best)
-		WRITE_ONCE(best->explore_shift, 0);
-	if (stale && stale != best) {
-		migrate_copy_explore_later(stale, sequence);
-		return stale;
-	}
-	if (best)
-		WRITE_ONCE(best->next_explore, sequence + MIGRATE_COPY_EXPLORE_INTERVAL);
 	return best;
 }
 
-static struct migrate_copy_engine *migrate_copy_choose(const struct migrate_copy_batch *batch)
+/* An engine never measured for @batch, else one due to be measured again. */
+static struct migrate_copy_engine *migrate_copy_due(struct list_head *engines,
+						    const struct migrate_copy_batch *batch,
+						    struct migrate_copy_engine *best,
+						    unsigned long sequence)
 {
-	struct migrate_copy_engine *engine;
+	struct migrate_copy_engine *engine, *stale = NULL;
 
-	engine = srcu_dereference(migrate_copy_chosen, &migrate_copy_srcu);
-	if (engine)
-		return engine;
-	engine = migrate_copy_pick(&migrate_copy_engines, batch,
-				   atomic_long_inc_return(&migrate_copy_sequence));
-	return engine ?: &migrate_copy_cpu_engine;
+	list_for_each_entry_rcu(engine, engines, list, true) {
+		if (engine == best || batch->bytes < engine->ops->min_bytes)
+			continue;
+		if (!migrate_copy_expected_rate(engine, batch))
+			return engine;
+		if (!stale && time_after_eq(sequence, READ_ONCE(engine->next_explore)))
+			stale = engine;
+	}
+	return stale;
+}
+
+/**
+ * migrate_copy_pick() - The automatic choice of engines for a batch.
+ * @engines: The candidates, a list of struct migrate_copy_engine.
+ * @batch: The batch to copy.
+ * @sequence: A number that grows by one per batch.
+ * @choice: Set to the engine with the best expected throughput for the
+ *	batch, and an engine to measure on a few of its folios: one never
+ *	measured for the batch's size class, or a slower one due to be
+ *	measured again. Measuring costs little next to the best engine: it
+ *	is done on few folios, and less often the slower the engine was.
+ *
+ * Context: The caller keeps @engines stable (SRCU or the mutex).
+ */
+static void migrate_copy_pick(struct list_head *engines, const struct migrate_copy_batch *batch,
+			      unsigned long sequence, struct migrate_copy_choice *choice)
+{
+	unsigned long best_rate;
+
+	choice->main = migrate_copy_best(engines, batch, &best_rate);
+	choice->probe = migrate_copy_due(engines, batch, choice->main, sequence);
+	if (choice->main) {
+		WRITE_ONCE(choice->main->explore_shift, 0);
+		WRITE_ONCE(choice->main->next_explore, sequence + MIGRATE_COPY_EXPLORE_INTERVAL);
+	}
+	if (choice->probe)
+		migrate_copy_explore_later(choice->probe,
+					   migrate_copy_expected_rate(choice->probe, batch),
+					   best_rate, sequence);
+	if (!choice->main) {
+		choice->main = choice->probe;
+		choice->probe = NULL;
+	}
+}
+
+static void migrate_copy_choose(const struct migrate_copy_batch *batch,
+				struct migrate_copy_choice *choice)
+{
+	choice->main = srcu_dereference(migrate_copy_chosen, &migrate_copy_srcu);
+	choice->probe = NULL;
+	if (!choice->main)
+		migrate_copy_pick(&migrate_copy_engines, batch,
+				  atomic_long_inc_return(&migrate_copy_sequence), choice);
+	if (!choice->main)
+		choice->main = &migrate_copy_cpu_engine;
 }
 
 static void migrate_copy_update_rate(struct migrate_copy_engine *engine,
@@ -422,24 +469,31 @@ static void migrate_copy_update_rate(struct migrate_copy_engine *engine,
 	WRITE_ONCE(engine->throughput[class], max(sample, 1UL));
 }
 
-/* Counters, throughput and trace for a finished batch; returns the failures. */
+/*
+ * Counters, throughput and trace for a finished batch; returns the failures.
+ * A folio that timed out is not a fallback: the move phase does not copy it,
+ * migration retries it later.
+ */
 static unsigned int migrate_copy_account(struct migrate_copy_engine *engine,
 					 struct migrate_copy_batch *batch, u64 ns)
 {
-	unsigned int i, failed = 0;
+	unsigned int i, failed = 0, timed_out = 0;
 	size_t copied_bytes = 0;
 
 	for (i = 0; i < batch->nr; i++) {
-		if (batch->items[i].result)
-			failed++;
-		else
+		if (!batch->items[i].result)
 			copied_bytes += folio_size(batch->items[i].src);
+		else if (batch->items[i].result == -ETIMEDOUT)
+			timed_out++;
+		else
+			failed++;
 	}
 	if (engine == &migrate_copy_cpu_engine)
-		count_vm_events(MIGRATE_COPY_CPU, batch->nr - failed);
+		count_vm_events(MIGRATE_COPY_CPU, batch->nr - failed - timed_out);
 	else
-		count_vm_events(MIGRATE_COPY_OFFLOAD, batch->nr - failed);
+		count_vm_events(MIGRATE_COPY_OFFLOAD, batch->nr - failed - timed_out);
 	count_vm_events(MIGRATE_COPY_FALLBACK, failed);
+	failed += timed_out;
 	migrate_copy_update_rate(engine, batch->size_class, copied_bytes, ns);
 	trace_migrate_copy_batch(engine->ops->name, batch->nr, batch->bytes, ns,
 				 failed, batch->reason);
@@ -472,6 +526,38 @@ static unsigned int migrate_copy_run_on(struct migrate_copy_engine *engine,
 	return failed;
 }
 
+/*
+ * Run @batch on @choice->main, except its last MIGRATE_COPY_PROBE_FOLIOS
+ * folios, which go to @choice->probe to measure it. The caller holds
+ * migrate_copy_srcu.
+ */
+static void migrate_copy_run_split(const struct migrate_copy_choice *choice,
+				   struct migrate_copy_batch *batch)
+{
+	DEFINE_FLEX(struct migrate_copy_batch, tail, items, capacity, MIGRATE_COPY_PROBE_FOLIOS);
+	unsigned int first = batch->nr - MIGRATE_COPY_PROBE_FOLIOS, i;
+
+	tail->nr = MIGRATE_COPY_PROBE_FOLIOS;
+	tail->bytes = 0;
+	tail->dst_nid = batch->dst_nid;
+	tail->reason = batch->reason;
+	tail->size_class = batch->size_class;
+	for (i = 0; i < tail->nr; i++) {
+		tail->items[i] = batch->items[first + i];
+		tail->bytes += folio_size(tail->items[i].src);
+	}
+	batch->nr = first;
+	batch->bytes -= tail->bytes;
+
+	migrate_copy_run_on(choice->main, batch);
+	migrate_copy_run_on(choice->probe, tail);
+
+	for (i = 0; i < tail->nr; i++)
+		batch->items[first + i].result = tail->items[i].result;
+	batch->nr += tail->nr;
+	batch->bytes += tail->bytes;
+}
+
 /**
  * migrate_copy_folios() - Copy a batch of unmapped folios ahead of the move.
  * @src_folios: Locked, unmapped source folios, linked through ->lru.
@@ -488,6 +574,7 @@ struct migrate_copy_batch *migrate_copy_folios(struct list_head *src_folios,
 					       struct list_head *dst_folios,
 					       enum migrate_reason reason)
 {
+	struct migrate_copy_choice choice;
 	struct migrate_copy_batch *batch;
 	int srcu_index;
 
@@ -498,7 +585,13 @@ struct migrate_copy_batch *migrate_copy_folios(struct list_head *src_folios,
 		return NULL;
 
 	srcu_index = srcu_read_lock(&migrate_copy_srcu);
-	migrate_copy_run_on(migrate_copy_choose(batch), batch);
+	migrate_copy_choose(batch, &choice);
+	if (!choice.probe)
+		migrate_copy_run_on(choice.main, batch);
+	else if (batch->nr > 2 * MIGRATE_COPY_PROBE_FOLIOS)
+		migrate_copy_run_split(&choice, batch);
+	else
+		migrate_copy_run_on(choice.probe, batch);
 	srcu_read_unlock(&migrate_copy_srcu, srcu_index);
 	return batch;
 }

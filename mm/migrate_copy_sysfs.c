@@ -24,6 +24,9 @@
 
 #include "migrate_copy.h"
 
+struct kobject *migrate_copy_kobj;
+EXPORT_SYMBOL_GPL(migrate_copy_kobj);
+
 /* Largest min_batch_bytes accepted: a batch never exceeds this. */
 #define MIGRATE_COPY_MAX_MIN_BYTES	(1UL << 30)
 
@@ -253,6 +256,7 @@ int __init migrate_copy_sysfs_init(void)
 	ret = sysfs_create_group(kobj, &migrate_copy_attr_group);
 	if (ret)
 		goto put_kobject;
+	migrate_copy_kobj = kobj;
 	return 0;
 
 put_kobject:

@@ -22,8 +22,10 @@ mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,run,mnt,etc,lib/modules,tests/bin}
 cp "$busybox" "$root/bin/busybox"
 install -m 755 "$TOP/tests/guest/init" "$root/init"
 cp "$TOP/tests/manifest" "$root/tests/manifest"
+cp "$TOP/tests/bench-manifest" "$root/tests/bench-manifest"
 # Arguments of the make-run demo (tests/demo/args), one line.
 [ -f "$TOP/tests/demo/args" ] && cp "$TOP/tests/demo/args" "$root/tests/demo-args"
+install -m 755 "$TOP/tests/demo/setup" "$root/tests/demo-setup"
 for f in "$bin_dir"/*; do
 	[ -x "$f" ] && [ -f "$f" ] && cp "$f" "$root/tests/bin/"
 done

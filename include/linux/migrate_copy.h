@@ -24,7 +24,10 @@ struct migrate_copy_engine;
  * @dst: the destination folio: locked, as large as @src, not yet visible
  *	to anybody but the migration code.
  * @result: set by the engine: 0 once @dst holds an exact copy of @src, or a
- *	negative errno. A failed folio is copied again on the CPU.
+ *	negative errno. A failed folio is copied again on the CPU, except
+ *	after -ETIMEDOUT: then the engine may still write @dst later and
+ *	holds a reference on it until it cannot; migration gives the folio
+ *	up for this round and retries it later with another destination.
  */
 struct migrate_copy_item {
 	struct folio *src;
@@ -115,6 +118,9 @@ struct migrate_copy_engine {
 
 int migrate_copy_engine_register(struct migrate_copy_engine *engine);
 void migrate_copy_engine_unregister(struct migrate_copy_engine *engine);
+
+/* /sys/kernel/mm/migrate_copy/: engines may add their own directory. */
+extern struct kobject *migrate_copy_kobj;
 
 /*
  * While the move phase runs move_to_new_folio(), a destination folio whose

@@ -15,7 +15,7 @@
 #include <linux/highmem.h>
 #include <linux/kthread.h>
 
-#define MC_TEST_BASE_FOLIOS	8
+#define MC_TEST_BASE_FOLIOS	16
 #define MC_TEST_LARGE_FOLIOS	2
 #define MC_TEST_LARGE_ORDER	2
 #define MC_TEST_GARBAGE		0xa5
@@ -656,13 +656,40 @@ static struct mc_stubs *mc_stubs(struct kunit *test, const unsigned long *rates,
 	return stubs;
 }
 
-static void mc_auto_tries_unmeasured_first(struct kunit *test)
+static struct migrate_copy_engine *mc_pick_main(struct mc_stubs *stubs, unsigned long sequence,
+						 struct migrate_copy_engine **probe)
+{
+	struct migrate_copy_choice choice;
+
+	migrate_copy_pick(&stubs->list, &stubs->batch, sequence, &choice);
+	if (probe)
+		*probe = choice.probe;
+	return choice.main;
+}
+
+static void mc_auto_measures_unmeasured_on_a_probe(struct kunit *test)
 {
 	static const unsigned long rates[] = { 500, 0 };
 	struct mc_stubs *stubs = mc_stubs(test, rates, 2);
+	struct migrate_copy_engine *probe;
 
-	KUNIT_EXPECT_PTR_EQ(test, migrate_copy_pick(&stubs->list, &stubs->batch, 1),
-			    &stubs->engine[1]);
+	KUNIT_EXPECT_PTR_EQ(test, mc_pick_main(stubs, 1, &probe), &stubs->engine[0]);
+	KUNIT_EXPECT_PTR_EQ(test, probe, &stubs->engine[1]);
+	/* The probe measured it slower: not measured again in the next batch. */
+	stubs->engine[1].throughput[MIGRATE_COPY_CLASS_BASE] = 100;
+	KUNIT_EXPECT_PTR_EQ(test, mc_pick_main(stubs, 2, &probe), &stubs->engine[0]);
+	KUNIT_EXPECT_NULL(test, probe);
+}
+
+static void mc_auto_nothing_measured(struct kunit *test)
+{
+	static const unsigned long rates[] = { 0, 0 };
+	struct mc_stubs *stubs = mc_stubs(test, rates, 2);
+	struct migrate_copy_engine *probe;
+
+	/* The first unmeasured engine takes the whole batch. */
+	KUNIT_EXPECT_PTR_EQ(test, mc_pick_main(stubs, 1, &probe), &stubs->engine[0]);
+	KUNIT_EXPECT_NULL(test, probe);
 }
 
 static void mc_auto_best_rate_wins(struct kunit *test)
@@ -670,11 +697,9 @@ static void mc_auto_best_rate_wins(struct kunit *test)
 	static const unsigned long rates[] = { 300, 900 };
 	struct mc_stubs *stubs = mc_stubs(test, rates, 2);
 
-	KUNIT_EXPECT_PTR_EQ(test, migrate_copy_pick(&stubs->list, &stubs->batch, 1),
-			    &stubs->engine[1]);
+	KUNIT_EXPECT_PTR_EQ(test, mc_pick_main(stubs, 1, NULL), &stubs->engine[1]);
 	stubs->engine[0].throughput[MIGRATE_COPY_CLASS_BASE] = 1000;
-	KUNIT_EXPECT_PTR_EQ(test, migrate_copy_pick(&stubs->list, &stubs->batch, 2),
-			    &stubs->engine[0]);
+	KUNIT_EXPECT_PTR_EQ(test, mc_pick_main(stubs, 2, NULL), &stubs->engine[0]);
 }
 
 static void mc_auto_prefers_destination_node(struct kunit *test)
@@ -682,14 +707,12 @@ static void mc_auto_prefers_destination_node(struct kunit *test)
 	static const unsigned long rates[] = { 0, 90, 100 };
 	struct mc_stubs *stubs = mc_stubs(test, rates, 3);
 
-	/* stub-a stays out: no rate and a far-future exploration. */
+	/* stub-a stays out: it is not on the list. */
 	list_del(&stubs->engine[0].list);
 	stubs->batch.dst_nid = 1;
-	KUNIT_EXPECT_PTR_EQ(test, migrate_copy_pick(&stubs->list, &stubs->batch, 1),
-			    &stubs->engine[1]);
+	KUNIT_EXPECT_PTR_EQ(test, mc_pick_main(stubs, 1, NULL), &stubs->engine[1]);
 	stubs->batch.dst_nid = 0;
-	KUNIT_EXPECT_PTR_EQ(test, migrate_copy_pick(&stubs->list, &stubs->batch, 2),
-			    &stubs->engine[2]);
+	KUNIT_EXPECT_PTR_EQ(test, mc_pick_main(stubs, 2, NULL), &stubs->engine[2]);
 }
 
 static void mc_auto_respects_min_bytes(struct kunit *test)
@@ -699,34 +722,63 @@ static void mc_auto_respects_min_bytes(struct kunit *test)
 
 	list_del(&stubs->engine[1].list);
 	list_del(&stubs->engine[2].list);
-	KUNIT_EXPECT_PTR_EQ(test, migrate_copy_pick(&stubs->list, &stubs->batch, 1),
-			    &stubs->engine[0]);
+	KUNIT_EXPECT_PTR_EQ(test, mc_pick_main(stubs, 1, NULL), &stubs->engine[0]);
 	stubs->batch.bytes = SZ_2M;
-	KUNIT_EXPECT_PTR_EQ(test, migrate_copy_pick(&stubs->list, &stubs->batch, 2),
-			    &stubs->engine[3]);
+	KUNIT_EXPECT_PTR_EQ(test, mc_pick_main(stubs, 2, NULL), &stubs->engine[3]);
 }
 
-/* A slower engine is measured again now and then, less often each time. */
+/* A slower engine is measured again now and then, the rarer the slower. */
 static void mc_auto_explores_rarely(struct kunit *test)
 {
 	static const unsigned long rates[] = { 1000, 100 };
 	struct mc_stubs *stubs = mc_stubs(test, rates, 2);
-	unsigned long sequence, slow_picks = 0, first_slow = 0;
+	unsigned long sequence, probes = 0, first_probe = 0;
+	struct migrate_copy_engine *probe;
 
 	stubs->engine[1].next_explore = 0;
 	for (sequence = 1; sequence <= 20000; sequence++) {
-		if (migrate_copy_pick(&stubs->list, &stubs->batch, sequence) != &stubs->engine[1])
+		KUNIT_ASSERT_PTR_EQ(test, mc_pick_main(stubs, sequence, &probe),
+				    &stubs->engine[0]);
+		if (probe != &stubs->engine[1])
 			continue;
-		slow_picks++;
-		if (!first_slow)
-			first_slow = sequence;
+		probes++;
+		if (!first_probe)
+			first_probe = sequence;
 	}
-	KUNIT_EXPECT_EQ(test, first_slow, 1);
-	/* 1 + 64 + 128 + ... capped at 64 * 64: about 10 in 20000 batches. */
-	KUNIT_EXPECT_GE(test, slow_picks, 5);
-	KUNIT_EXPECT_LE_MSG(test, slow_picks, 20,
-			    "auto sent %lu of 20000 batches to a 10x slower engine",
-			    slow_picks);
+	KUNIT_EXPECT_EQ(test, first_probe, 1);
+	/* Intervals of 640, 1280, 2560, ...: 6 probes in 20000 batches. */
+	KUNIT_EXPECT_GE(test, probes, 4);
+	KUNIT_EXPECT_LE_MSG(test, probes, 8,
+			    "auto measured a 10x slower engine %lu times in 20000 batches",
+			    probes);
+}
+
+/* The probe engine copies the last folios of the batch, the main one the rest. */
+static void mc_probe_split(struct kunit *test)
+{
+	struct migrate_copy_engine *main = mc_fake_engine(test, &mc_fake_ops);
+	struct migrate_copy_engine *probe = mc_fake_engine(test, &mc_fake_twin_ops);
+	struct migrate_copy_choice choice = { .main = main, .probe = probe };
+	struct mc_fake_state *main_state = main->private, *probe_state = probe->private;
+	struct migrate_copy_batch *batch = mc_test_batch(test);
+	unsigned int i, nr = batch->nr, first = nr - MIGRATE_COPY_PROBE_FOLIOS;
+	size_t bytes = batch->bytes;
+	int index;
+
+	probe_state->failures = MC_FAIL_ALL;
+	index = srcu_read_lock(&migrate_copy_srcu);
+	migrate_copy_run_split(&choice, batch);
+	srcu_read_unlock(&migrate_copy_srcu, index);
+
+	KUNIT_EXPECT_EQ(test, main_state->calls, 1);
+	KUNIT_EXPECT_EQ(test, probe_state->calls, 1);
+	KUNIT_EXPECT_EQ(test, batch->nr, nr);
+	KUNIT_EXPECT_EQ(test, batch->bytes, bytes);
+	for (i = 0; i < nr; i++)
+		KUNIT_EXPECT_EQ_MSG(test, batch->items[i].result, i < first ? 0 : -EIO,
+				    "folio %u went to the wrong engine", i);
+	mc_move_phase_copy(batch);
+	mc_expect_all_copied(test, batch);
 }
 
 static void mc_rate_average_decays(struct kunit *test)
@@ -744,11 +796,13 @@ static void mc_rate_average_decays(struct kunit *test)
 }
 
 static struct kunit_case migrate_copy_auto_cases[] = {
-	KUNIT_CASE(mc_auto_tries_unmeasured_first),
+	KUNIT_CASE(mc_auto_measures_unmeasured_on_a_probe),
+	KUNIT_CASE(mc_auto_nothing_measured),
 	KUNIT_CASE(mc_auto_best_rate_wins),
 	KUNIT_CASE(mc_auto_prefers_destination_node),
 	KUNIT_CASE(mc_auto_respects_min_bytes),
 	KUNIT_CASE(mc_auto_explores_rarely),
+	KUNIT_CASE(mc_probe_split),
 	KUNIT_CASE(mc_rate_average_decays),
 	{}
 };

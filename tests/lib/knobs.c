@@ -125,6 +125,22 @@ int knob_set(struct knob_saved *saved, const char *path, const char *value)
 	return knob_write(path, value);
 }
 
+void knob_forget(struct knob_saved *saved, const char *prefix)
+{
+	unsigned int slot, kept = 0;
+
+	for (slot = 0; slot < saved->count; slot++) {
+		if (!strncmp(saved->paths[slot], prefix, strlen(prefix)))
+			continue;
+		if (kept != slot) {
+			memcpy(saved->paths[kept], saved->paths[slot], sizeof(saved->paths[0]));
+			memcpy(saved->values[kept], saved->values[slot], sizeof(saved->values[0]));
+		}
+		kept++;
+	}
+	saved->count = kept;
+}
+
 int knob_restore(struct knob_saved *saved)
 {
 	int err = 0;
@@ -139,7 +155,7 @@ int knob_restore(struct knob_saved *saved)
 	return err;
 }
 
-static int run_command(const char *program, const char *argument)
+static int run_command(const char *program, const char *argument, const char *extra)
 {
 	int status;
 	pid_t pid;
@@ -148,7 +164,7 @@ static int run_command(const char *program, const char *argument)
 	if (pid < 0)
 		return -errno;
 	if (!pid) {
-		execlp(program, program, argument, (char *)NULL);
+		execlp(program, program, argument, extra, (char *)NULL);
 		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) < 0)
@@ -158,10 +174,15 @@ static int run_command(const char *program, const char *argument)
 
 int module_load(const char *name)
 {
-	return run_command("modprobe", name);
+	return run_command("modprobe", name, NULL);
+}
+
+int module_load_with(const char *name, const char *param)
+{
+	return run_command("modprobe", name, param);
 }
 
 int module_unload(const char *name)
 {
-	return run_command("rmmod", name);
+	return run_command("rmmod", name, NULL);
 }

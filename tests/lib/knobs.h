@@ -33,6 +33,9 @@ int knob_read_u64(const char *path, unsigned long long *value);
  */
 int knob_set(struct knob_saved *saved, const char *path, const char *value);
 
+/* Forget the remembered knobs whose path starts with @prefix. */
+void knob_forget(struct knob_saved *saved, const char *prefix);
+
 /* Write back every remembered value, newest first. Returns 0 or -errno. */
 int knob_restore(struct knob_saved *saved);
 
@@ -41,6 +44,9 @@ int knob_read_choice(const char *path, char *buf, size_t size);
 
 /* Load a module with modprobe. Returns modprobe's exit status. */
 int module_load(const char *name);
+
+/* Load a module with one "param=value" argument. modprobe's exit status. */
+int module_load_with(const char *name, const char *param);
 
 /* Unload a module with rmmod. Returns rmmod's exit status. */
 int module_unload(const char *name);

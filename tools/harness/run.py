@@ -34,13 +34,14 @@ TOPOLOGY = "0:0-1:%d,1:2-3:%d" % (NODE_MIB, NODE_MIB)
 PANIC_GRACE_S = 5
 
 
-def qemu_command(kernel, initrd, outdir, mode, only):
+def qemu_command(kernel, initrd, outdir, mode, only, manifest="manifest"):
     """The QEMU command line: TCG only, two nodes, two serial ports."""
     append = " ".join([
         "console=ttyS0,115200", "rdinit=/init", "panic=-1", "loglevel=7",
         "printk.time=1", "transparent_hugepage=madvise",
         "rcupdate.rcu_cpu_stall_timeout=60", "harness.mode=" + mode,
         "harness.topology=" + TOPOLOGY, "harness.only=" + only,
+        "harness.manifest=" + manifest,
     ])
     cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=multi",
            "-cpu", "max", "-smp", "4,sockets=2,cores=2,threads=1",
@@ -100,7 +101,7 @@ def boot(args, mode, kernel=None, initrd=None, outdir=None, only=None):
         path = os.path.join(outdir, name)
         if os.path.exists(path):
             os.unlink(path)
-    cmd = qemu_command(kernel, initrd, outdir, mode, only)
+    cmd = qemu_command(kernel, initrd, outdir, mode, only, args.manifest)
     with open(os.path.join(outdir, "qemu-cmdline"), "w") as handle:
         handle.write(" ".join(cmd) + "\n")
     start = time.monotonic()
@@ -140,10 +141,10 @@ def read_lines(path):
         return []
 
 
-def expected_tests(only):
+def expected_tests(only, manifest="manifest"):
     """suite/name of every manifest entry that the filter selects."""
     names = []
-    for line in read_lines(os.path.join(TOP, "tests", "manifest")):
+    for line in read_lines(os.path.join(TOP, "tests", manifest)):
         words = line.split()
         if words and not words[0].startswith("#") and fnmatch.fnmatch(words[0], only):
             names.append(words[0])
@@ -277,7 +278,8 @@ def cmd_test(args):
     console = read_lines(os.path.join(args.outdir, "console.log"))
     channel = read_lines(os.path.join(args.outdir, "channel.log"))
     guest_results, guest_metrics = logparse.combine(
-        console, channel, expected=expected_tests(args.only), qemu_status=status)
+        console, channel, expected=expected_tests(args.only, args.manifest),
+        qemu_status=status)
     results += guest_results
     metrics.update(guest_metrics)
     if args.off_kernel:
@@ -294,6 +296,9 @@ def cmd_test(args):
             print("FAIL %s/%s" % (result.suite, result.name))
             for line in (result.details or "").splitlines()[:12]:
                 print("    " + line)
+    if args.manifest != "manifest":
+        for key in sorted(metrics):
+            print("  %-50s %s" % (key, metrics[key]))
     print("results: %s" % os.path.relpath(args.results, TOP))
     print(logparse.summary_line(results))
     return 1 if any(r.status == "fail" for r in results) else 0
@@ -311,6 +316,8 @@ def main():
     parser.add_argument("--off-kernel", help="the kernel with our features compiled out")
     parser.add_argument("--off-initrd", help="its initramfs")
     parser.add_argument("--only", default="*", help="glob of suite/name to run")
+    parser.add_argument("--manifest", default="manifest",
+                        help="tests/<manifest> lists the guest programs (bench-manifest for make bench)")
     parser.add_argument("--timeout", type=float, default=2400)
     args = parser.parse_args()
     for path in (args.kernel, args.initrd, args.off_kernel or args.kernel,

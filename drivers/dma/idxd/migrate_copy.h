@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The DSA copy engine for page migration: shared definitions of its engine
+ * (migrate_copy.c) and its knobs (migrate_copy_sysfs.c).
+ */
+#ifndef _IDXD_MIGRATE_COPY_H
+#define _IDXD_MIGRATE_COPY_H
+
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/dmaengine.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+
+struct folio;
+
+/**
+ * struct dsa_copy_desc - one DMA descriptor of a batch, preallocated
+ * @node: entry in its channel's free list, a batch's list of descriptors
+ *	in flight, or its channel's quarantine.
+ * @channel: the channel it belongs to.
+ * @wait: the batch waiting for it; NULL once the batch gave up on it.
+ * @src: source folio of the chunk.
+ * @dst: destination folio of the chunk.
+ * @src_dma: DMA address of the chunk in @src.
+ * @dst_dma: DMA address of the chunk in @dst.
+ * @len: bytes of the chunk.
+ * @item: index of the folio in the batch.
+ * @result: 0 or a negative errno, once @done.
+ * @done: the provider called back.
+ */
+struct dsa_copy_desc {
+	struct list_head node;
+	struct dsa_copy_channel *channel;
+	struct dsa_copy_wait *wait;
+	struct folio *src;
+	struct folio *dst;
+	dma_addr_t src_dma;
+	dma_addr_t dst_dma;
+	size_t len;
+	unsigned int item;
+	int result;
+	bool done;
+};
+
+/**
+ * struct dsa_copy_wait - what a batch waits on
+ * @done: completed when @pending drops to zero.
+ * @pending: descriptors submitted and not called back, plus one while the
+ *	batch is still submitting.
+ */
+struct dsa_copy_wait {
+	struct completion done;
+	atomic_t pending;
+};
+
+/**
+ * struct dsa_copy_channel - a DMA_MEMCPY channel the engine holds
+ * @chan: the dmaengine channel.
+ * @dev: the device that maps memory for it.
+ * @nid: NUMA node of @dev.
+ * @max_xfer: largest transfer of one descriptor.
+ * @lock: protects @free, @quarantine, @quarantined_pages and the descriptors'
+ *	@wait and @done against the provider's callbacks.
+ * @free: descriptors not in use.
+ * @quarantine: descriptors a batch gave up on after a timeout; they keep
+ *	their destination referenced, and both folios mapped, until the
+ *	provider calls back.
+ * @quarantined_pages: pages of destination folios held by @quarantine.
+ * @quarantined_descs: descriptors in @quarantine.
+ * @null_preps: consecutive preps that returned NULL.
+ * @broken: prep failed the way a disabled work queue fails: not used again.
+ * @descs: the preallocated descriptors.
+ * @list: entry in the engine's list of channels.
+ */
+struct dsa_copy_channel {
+	struct dma_chan *chan;
+	struct device *dev;
+	int nid;
+	size_t max_xfer;
+	spinlock_t lock;
+	struct list_head free;
+	struct list_head quarantine;
+	unsigned long quarantined_pages;
+	unsigned int quarantined_descs;
+	atomic_t null_preps;
+	bool broken;
+	struct dsa_copy_desc *descs;
+	struct list_head list;
+};
+
+/**
+ * struct dsa_copy_config - the knobs of the engine
+ * @enabled: the engine holds channels and is registered.
+ * @any_provider: take any DMA_MEMCPY channel, not only idxd's.
+ * @max_channels: most channels to hold.
+ * @timeout_ms: longest wait for a batch's descriptors.
+ * @max_transfer_bytes: largest transfer per descriptor, also capped by the
+ *	device's max segment size.
+ */
+struct dsa_copy_config {
+	bool enabled;
+	bool any_provider;
+	unsigned int max_channels;
+	unsigned int timeout_ms;
+	unsigned int max_transfer_bytes;
+};
+
+/**
+ * struct dsa_copy_stats - what the engine did, for its sysfs counters
+ * @batches: batches run.
+ * @offloaded: folios copied by DMA.
+ * @failed: folios the DMA did not copy (error, NULL prep, mapping error);
+ *	the CPU copied them.
+ * @timed_out: folios whose copy did not complete in time; migration gave
+ *	them up for that round.
+ * @quarantined: destination folios ever quarantined after a timeout.
+ * @released: quarantined descriptors released after their late callback.
+ */
+struct dsa_copy_stats {
+	atomic_long_t batches;
+	atomic_long_t offloaded;
+	atomic_long_t failed;
+	atomic_long_t timed_out;
+	atomic_long_t quarantined;
+	atomic_long_t released;
+};
+
+extern struct dsa_copy_config dsa_copy_config;
+extern struct dsa_copy_stats dsa_copy_stats;
+/* Serialises enabling, disabling and every knob write. */
+extern struct mutex dsa_copy_lock;
+
+int dsa_copy_enable(void);
+void dsa_copy_disable(void);
+int dsa_copy_show_channels(char *buf);
+unsigned long dsa_copy_quarantined_pages(void);
+int dsa_copy_sysfs_init(void);
+void dsa_copy_sysfs_exit(void);
+
+#endif /* _IDXD_MIGRATE_COPY_H */
