@@ -58,7 +58,7 @@ static void parse_options(int argc, char **argv, struct options *opts)
 	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
 		if (opt == 'k' && !mig_kind_parse(optarg, &opts->kind))
 			continue;
-		if (opt == 'm' && !parse_long(optarg, 2, 1024, &opts->mib) && opts->mib % 2 == 0)
+		if (opt == 'm' && !parse_region_mib(optarg, &opts->mib))
 			continue;
 		if (opt == 'r' && !parse_long(optarg, 1, 100, &opts->rounds))
 			continue;

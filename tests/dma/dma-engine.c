@@ -125,7 +125,7 @@ static void parse_options(int argc, char **argv, struct options *opts)
 				usage(argv[0]);
 			break;
 		case 'm':
-			if (parse_long(optarg, 2, 1024, &opts->mib) || opts->mib % 2)
+			if (parse_region_mib(optarg, &opts->mib))
 				usage(argv[0]);
 			break;
 		case 'p':

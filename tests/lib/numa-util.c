@@ -844,3 +844,13 @@ double mib_per_second(size_t bytes, uint64_t ns)
 		return 0.0;
 	return ((double)bytes / SIZE_MIB) / ((double)ns / 1e9);
 }
+
+int parse_region_mib(const char *text, long *mib)
+{
+	long value;
+
+	if (parse_long(text, 2, 1024, &value) || value % 2)
+		return -EINVAL;
+	*mib = value;
+	return 0;
+}

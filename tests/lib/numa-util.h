@@ -254,6 +254,12 @@ void mig_region_query(struct mig_region *region, int node,
 bool mig_region_place(struct mig_region *region, int node,
 		      struct mig_placement *placement, long *move_ret);
 
+/*
+ * A region size from the command line: whole MiB, even so that it holds
+ * whole THPs, 2..1024. Returns 0 or -EINVAL (and leaves @mib alone).
+ */
+int parse_region_mib(const char *text, long *mib);
+
 /* MiB per second for @bytes moved in @ns nanoseconds (0 if ns == 0). */
 double mib_per_second(size_t bytes, uint64_t ns);
 
