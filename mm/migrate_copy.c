@@ -108,7 +108,8 @@ static bool migrate_copy_name_valid(const char *name)
 	return true;
 }
 
-static struct migrate_copy_engine *__migrate_copy_engine_find(const char *name)
+/* Context: migrate_copy_lock held. */
+struct migrate_copy_engine *migrate_copy_engine_find(const char *name)
 {
 	struct migrate_copy_engine *engine;
 
@@ -151,7 +152,7 @@ int migrate_copy_engine_register(struct migrate_copy_engine *engine)
 	mutex_lock(&migrate_copy_lock);
 	if (migrate_copy_engine_listed(engine)) {
 		ret = -EBUSY;
-	} else if (__migrate_copy_engine_find(ops->name)) {
+	} else if (migrate_copy_engine_find(ops->name)) {
 		ret = -EEXIST;
 	} else {
 		memset(engine->throughput, 0, sizeof(engine->throughput));
@@ -612,12 +613,6 @@ void migrate_copy_set_enabled(bool enabled)
 		static_branch_enable(&migrate_copy_enabled_key);
 	else
 		static_branch_disable(&migrate_copy_enabled_key);
-}
-
-/* Context: migrate_copy_lock held. */
-struct migrate_copy_engine *migrate_copy_engine_find(const char *name)
-{
-	return __migrate_copy_engine_find(name);
 }
 
 /* Context: migrate_copy_lock held. NULL means auto. */
