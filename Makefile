@@ -5,6 +5,7 @@
 #   make run      build everything, boot the two-node guest, show the demo
 #   make test     static checks, host self-tests, KUnit and guest tests
 #   make bench    benchmarks (ratios taken in one run) into build/bench-results.json
+#   make stress   the long stress runs (lockrule/loop-stress for 10 minutes)
 #   make vanilla  build the unpatched base with the same config
 #   make series   the overlay as a git format-patch series against the base
 #   make series-check   ... and build every patch of it (slow)
@@ -20,19 +21,25 @@ INITRAMFS  := $(BUILD)/initramfs.cpio
 # config fragment): it must build and pass the harness tests too.
 KERNEL_OFF := $(BUILD)/obj-off/arch/x86/boot/bzImage
 INITRAMFS_OFF := $(BUILD)/initramfs-off.cpio
+# The unpatched base, for the benchmarks that compare against it.
+KERNEL_VANILLA := $(BUILD)/vanilla/arch/x86/boot/bzImage
+INITRAMFS_VANILLA := $(BUILD)/initramfs-vanilla.cpio
+# Benchmarks that run on both kernels (tests/bench-manifest).
+BENCH_BOTH := bench/sync-batch
 ONLY       ?= *
 PYTHON     ?= python3
 
 export BUILD
 
 .PHONY: all deps source config kernel kernel-off guest-bin initramfs initramfs-off \
-	run test bench vanilla \
+	initramfs-vanilla \
+	run test bench stress vanilla \
 	series series-check static-checks host-tests clean distclean help
 
 all: kernel initramfs
 
 help:
-	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@tools/install-deps.sh
@@ -80,10 +87,24 @@ test: initramfs initramfs-off static-checks
 		--off-kernel $(KERNEL_OFF) --off-initrd $(INITRAMFS_OFF) \
 		--results $(BUILD)/test-results.json --only '$(ONLY)'
 
-bench: initramfs
+initramfs-vanilla: vanilla guest-bin
+	@tools/mkinitramfs.sh $(INITRAMFS_VANILLA) $(GUEST_BIN) $(BUILD)/vanilla/modroot
+
+bench: initramfs initramfs-vanilla
 	@$(PYTHON) tools/harness/run.py test --kernel $(KERNEL) --initrd $(INITRAMFS) \
 		--outdir $(BUILD)/guest-bench --manifest bench-manifest \
 		--results $(BUILD)/bench-results.json --only '$(ONLY)'
+	@$(PYTHON) tools/harness/run.py test --kernel $(KERNEL_VANILLA) \
+		--initrd $(INITRAMFS_VANILLA) --outdir $(BUILD)/guest-bench-vanilla \
+		--manifest bench-manifest --results $(BUILD)/bench-vanilla.json \
+		--only '$(BENCH_BOTH)'
+	@$(PYTHON) tools/harness/compare.py $(BUILD)/bench-results.json \
+		$(BUILD)/bench-vanilla.json $(BENCH_BOTH)
+
+stress: initramfs
+	@$(PYTHON) tools/harness/run.py test --kernel $(KERNEL) --initrd $(INITRAMFS) \
+		--outdir $(BUILD)/guest-stress --manifest stress-manifest \
+		--results $(BUILD)/stress-results.json --only '$(ONLY)'
 
 vanilla: deps
 	@tools/kernel-tree.sh vanilla

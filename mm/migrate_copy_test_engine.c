@@ -8,6 +8,9 @@
  *               counted across batches (2: every other folio). A failed
  *               folio's destination is overwritten with garbage first, as
  *               a half-done DMA would leave it.
+ *   reclaim_alloc  Y: make a GFP_KERNEL allocation in every batch, a
+ *               mistake (the batch holds folio locks) that the tests of
+ *               CONFIG_DEBUG_MIGRATE_BATCH_LOCKS must catch
  *   batches, folios, bytes, failed   what the engine saw and failed
  *   reset       write anything: zero the counters and the folio sequence
  *
@@ -21,11 +24,13 @@
 #include <linux/migrate_copy.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 
 #define TEST_ENGINE_GARBAGE	0x5a
 
 static struct dentry *test_engine_dir;
 static u32 test_engine_fail_every;
+static bool test_engine_reclaim_alloc;
 static u64 test_engine_batches;
 static u64 test_engine_folios;
 static u64 test_engine_bytes;
@@ -71,6 +76,8 @@ static int test_engine_copy_batch(struct migrate_copy_engine *engine,
 	u64 sequence = test_engine_claim_folios(batch);
 	unsigned int i, failed = 0;
 
+	if (READ_ONCE(test_engine_reclaim_alloc))
+		kfree(kmalloc(SZ_4K, GFP_KERNEL));
 	for (i = 0; i < batch->nr; i++) {
 		struct migrate_copy_item *item = &batch->items[i];
 
@@ -116,6 +123,8 @@ static void test_engine_debugfs_init(void)
 {
 	test_engine_dir = debugfs_create_dir("migrate_copy_test", NULL);
 	debugfs_create_u32("fail_every", 0600, test_engine_dir, &test_engine_fail_every);
+	debugfs_create_bool("reclaim_alloc", 0600, test_engine_dir,
+			    &test_engine_reclaim_alloc);
 	debugfs_create_u64("batches", 0400, test_engine_dir, &test_engine_batches);
 	debugfs_create_u64("folios", 0400, test_engine_dir, &test_engine_folios);
 	debugfs_create_u64("bytes", 0400, test_engine_dir, &test_engine_bytes);

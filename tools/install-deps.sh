@@ -7,7 +7,7 @@ set -euo pipefail
 
 PACKAGES="linux-source-6.12 qemu-system-x86 ccache busybox-static gcc make
 libc6-dev flex bison bc libelf-dev libssl-dev cpio xz-utils kmod rsync file
-patch perl git python3 libnuma-dev sparse"
+patch perl git python3 libnuma-dev sparse e2fsprogs gzip"
 
 missing=""
 for pkg in $PACKAGES; do

@@ -23,6 +23,7 @@ cp "$busybox" "$root/bin/busybox"
 install -m 755 "$TOP/tests/guest/init" "$root/init"
 cp "$TOP/tests/manifest" "$root/tests/manifest"
 cp "$TOP/tests/bench-manifest" "$root/tests/bench-manifest"
+cp "$TOP/tests/stress-manifest" "$root/tests/stress-manifest"
 # Arguments of the make-run demo (tests/demo/args), one line.
 [ -f "$TOP/tests/demo/args" ] && cp "$TOP/tests/demo/args" "$root/tests/demo-args"
 install -m 755 "$TOP/tests/demo/setup" "$root/tests/demo-setup"
@@ -32,6 +33,13 @@ done
 if [ -n "$mod_root" ] && [ -d "$mod_root/lib/modules" ]; then
 	cp -a "$mod_root/lib/modules/." "$root/lib/modules/"
 fi
+# An empty ext4 for lockrule/loop-stress, unpacked onto tmpfs in the guest.
+mkfs_ext4=$(PATH=$PATH:/sbin:/usr/sbin command -v mkfs.ext4) ||
+	{ echo "mkinitramfs: mkfs.ext4 is missing: apt-get install e2fsprogs" >&2; exit 1; }
+: > "$root/tests/ext4.img"
+"$mkfs_ext4" -q -F -b 4096 -J size=4 -E lazy_itable_init=1,lazy_journal_init=1 \
+	"$root/tests/ext4.img" 48M
+gzip -9 "$root/tests/ext4.img"
 # The kernel opens /dev/console for init before devtmpfs is mounted.
 mknod -m 600 "$root/dev/console" c 5 1
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |

@@ -74,15 +74,13 @@ static void usage(const char *program)
 
 static int parse_scenario(const char *text, enum scenario *scenario)
 {
-	unsigned int i;
+	int index = parse_name(text, scenario_names,
+			       sizeof(scenario_names) / sizeof(scenario_names[0]));
 
-	for (i = 0; i < sizeof(scenario_names) / sizeof(scenario_names[0]); i++) {
-		if (!strcmp(text, scenario_names[i])) {
-			*scenario = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (index < 0)
+		return index;
+	*scenario = index;
+	return 0;
 }
 
 static void parse_options(int argc, char **argv, struct options *opts)

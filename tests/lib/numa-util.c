@@ -76,6 +76,26 @@ long read_text_file(const char *path, char *buf, size_t size)
 	return (long)length;
 }
 
+int parse_name(const char *text, const char *const *names, unsigned int count)
+{
+	unsigned int i;
+
+	for (i = 0; i < count; i++)
+		if (!strcmp(text, names[i]))
+			return i;
+	return -EINVAL;
+}
+
+void print_names(const char *intro, const char *const *names, unsigned int count)
+{
+	unsigned int i;
+
+	fprintf(stderr, "%s:", intro);
+	for (i = 0; i < count; i++)
+		fprintf(stderr, " %s", names[i]);
+	fputc('\n', stderr);
+}
+
 int parse_long(const char *text, long min, long max, long *value)
 {
 	char *end;

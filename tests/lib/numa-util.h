@@ -41,6 +41,12 @@ long read_text_file(const char *path, char *buf, size_t size);
 /* Strict decimal parse of @text into [@min, @max].  Returns 0 or -EINVAL. */
 int parse_long(const char *text, long min, long max, long *value);
 
+/* The index of @text among @count @names (a scenario name...), or -EINVAL. */
+int parse_name(const char *text, const char *const *names, unsigned int count);
+
+/* "@intro: name name ...\n" on stderr, for a usage message. */
+void print_names(const char *intro, const char *const *names, unsigned int count);
+
 /* "ENODEV (No such device)" for an errno value, or "errno N (...)". */
 const char *errno_describe(int err, char *buf, size_t size);
 

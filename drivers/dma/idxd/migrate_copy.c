@@ -189,7 +189,7 @@ static void dsa_copy_mark_broken(struct dsa_copy_channel *channel, const char *w
 {
 	if (!READ_ONCE(channel->broken)) {
 		WRITE_ONCE(channel->broken, true);
-		pr_warn("%s %s: dropping it\n", dma_chan_name(channel->chan), why);
+		pr_warn("%s %s: dropping it\n", channel->name, why);
 		schedule_work(&dsa_copy_drop_work);
 	}
 }
@@ -408,6 +408,7 @@ static struct dsa_copy_channel *dsa_copy_channel_create(struct dma_chan *chan)
 		return NULL;
 	}
 	channel->chan = chan;
+	strscpy(channel->name, dma_chan_name(chan), sizeof(channel->name));
 	channel->dev = dev;
 	channel->nid = dev_to_node(dev);
 	channel->max_xfer = dsa_copy_channel_max_xfer(dev);
@@ -444,10 +445,12 @@ static void dsa_copy_channel_destroy(struct dsa_copy_channel *channel)
 	list_for_each_entry_safe(desc, next, &late, node)
 		dsa_copy_release_quarantined(desc);
 
-	pr_info("released %s\n", dma_chan_name(channel->chan));
+	pr_info("released %s\n", channel->name);
 	dma_release_channel(channel->chan);
 	if (!list_empty(&channel->quarantine)) {
-		pr_warn("%lu quarantined pages stay held: the provider cannot terminate\n",
+		/* Their late callbacks would run in this module's text. */
+		__module_get(THIS_MODULE);
+		pr_warn("%lu quarantined pages stay held, and the module loaded: the provider cannot terminate\n",
 			channel->quarantined_pages);
 		return;
 	}
@@ -475,7 +478,7 @@ static int dsa_copy_take_channels(void)
 		}
 		list_add_tail(&channel->list, &dsa_copy_channels);
 		dsa_copy_nr_channels++;
-		pr_info("took %s on node %d, %zu bytes per transfer\n", dma_chan_name(chan),
+		pr_info("took %s on node %d, %zu bytes per transfer\n", channel->name,
 			channel->nid, channel->max_xfer);
 	}
 	return dsa_copy_nr_channels ? 0 : -ENODEV;
@@ -571,7 +574,7 @@ int dsa_copy_show_channels(char *buf)
 	list_for_each_entry(channel, &dsa_copy_channels, list)
 		len += sysfs_emit_at(buf, len,
 				     "%s node=%d max_transfer=%zu quarantined_pages=%lu%s\n",
-				     dma_chan_name(channel->chan), channel->nid,
+				     channel->name, channel->nid,
 				     channel->max_xfer, READ_ONCE(channel->quarantined_pages),
 				     READ_ONCE(channel->broken) ? " broken" : "");
 	return len;

@@ -55,9 +55,12 @@ struct dsa_copy_wait {
 	atomic_t pending;
 };
 
+#define DSA_COPY_CHANNEL_NAME_SIZE	32
+
 /**
  * struct dsa_copy_channel - a DMA_MEMCPY channel the engine holds
  * @chan: the dmaengine channel.
+ * @name: its name, kept: a provider may unregister the channel under us.
  * @dev: the device that maps memory for it.
  * @nid: NUMA node of @dev.
  * @max_xfer: largest transfer of one descriptor.
@@ -76,6 +79,7 @@ struct dsa_copy_wait {
  */
 struct dsa_copy_channel {
 	struct dma_chan *chan;
+	char name[DSA_COPY_CHANNEL_NAME_SIZE];
 	struct device *dev;
 	int nid;
 	size_t max_xfer;
