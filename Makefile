@@ -3,6 +3,7 @@
 # DSA-offloaded batched page migration for Linux 6.12: build, boot and test.
 #
 #   make run      build everything, boot the two-node guest, show the demo
+#   make qemu     the QEMU with the emulated Intel DSA (cached outside the repo)
 #   make test     static checks, host self-tests, KUnit and guest tests
 #   make bench    benchmarks (ratios taken in one run) into build/bench-results.json
 #   make vanilla  build the unpatched base with the same config
@@ -10,6 +11,7 @@
 #   make series-check   ... and build every patch of it (slow)
 #
 # Variables: ONLY=<glob> runs only the guest tests whose suite/name match,
+# COPY=dsa|soft|cpu picks how make run copies (emulated DSA by default),
 # JOBS=<n> sets build parallelism, CCACHE_DIR moves the compiler cache.
 
 BUILD      := $(CURDIR)/build
@@ -21,12 +23,15 @@ INITRAMFS  := $(BUILD)/initramfs.cpio
 KERNEL_OFF := $(BUILD)/obj-off/arch/x86/boot/bzImage
 INITRAMFS_OFF := $(BUILD)/initramfs-off.cpio
 ONLY       ?= *
+COPY       ?= dsa
 PYTHON     ?= python3
+# The QEMU with the emulated DSA (tools/qemu-dsa), cached by patch hash.
+QEMU       := $(shell tools/qemu-dsa/build.sh --path)
 
 export BUILD
 
 .PHONY: all deps source config kernel kernel-off guest-bin initramfs initramfs-off \
-	run test bench vanilla \
+	qemu run test bench vanilla \
 	series series-check static-checks host-tests clean distclean help
 
 all: kernel initramfs
@@ -52,15 +57,18 @@ guest-bin: deps
 initramfs: kernel guest-bin
 	@tools/mkinitramfs.sh $(INITRAMFS) $(GUEST_BIN) $(BUILD)/obj/modroot
 
+qemu: deps
+	@tools/qemu-dsa/build.sh
+
 kernel-off: kernel
 	@tools/kernel-tree.sh compile-off
 
 initramfs-off: kernel-off guest-bin
 	@tools/mkinitramfs.sh $(INITRAMFS_OFF) $(GUEST_BIN) $(BUILD)/obj-off/modroot
 
-run: initramfs
-	@$(PYTHON) tools/harness/run.py demo --kernel $(KERNEL) --initrd $(INITRAMFS) \
-		--outdir $(BUILD)/guest-run --timeout 900
+run: initramfs qemu
+	@$(PYTHON) tools/harness/run.py demo --qemu $(QEMU) --kernel $(KERNEL) --initrd $(INITRAMFS) \
+		--outdir $(BUILD)/guest-run --timeout 900 --copy $(COPY)
 
 series: deps
 	@tools/series.sh
@@ -74,14 +82,14 @@ static-checks: series kernel
 host-tests:
 	@$(PYTHON) -m unittest discover -s tests/host -t .
 
-test: initramfs initramfs-off static-checks
-	@$(PYTHON) tools/harness/run.py test --kernel $(KERNEL) --initrd $(INITRAMFS) \
+test: initramfs initramfs-off static-checks qemu
+	@$(PYTHON) tools/harness/run.py test --qemu $(QEMU) --kernel $(KERNEL) --initrd $(INITRAMFS) \
 		--outdir $(BUILD)/guest-test --static $(BUILD)/static.tap \
 		--off-kernel $(KERNEL_OFF) --off-initrd $(INITRAMFS_OFF) \
 		--results $(BUILD)/test-results.json --only '$(ONLY)'
 
-bench: initramfs
-	@$(PYTHON) tools/harness/run.py test --kernel $(KERNEL) --initrd $(INITRAMFS) \
+bench: initramfs qemu
+	@$(PYTHON) tools/harness/run.py test --qemu $(QEMU) --kernel $(KERNEL) --initrd $(INITRAMFS) \
 		--outdir $(BUILD)/guest-bench --manifest bench-manifest \
 		--results $(BUILD)/bench-results.json --only '$(ONLY)'
 

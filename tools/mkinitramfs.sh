@@ -32,6 +32,23 @@ done
 if [ -n "$mod_root" ] && [ -d "$mod_root/lib/modules" ]; then
 	cp -a "$mod_root/lib/modules/." "$root/lib/modules/"
 fi
+# Debian's accel-config for the emulated DSA's tests (tests/dsa-emu), with
+# the shared libraries ldd names and the dynamic loader, at their paths.
+add_dynamic() {
+	local prog=$1 lib
+	mkdir -p "$root$(dirname "$prog")"
+	cp "$prog" "$root$prog"
+	for lib in $(ldd "$prog" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+accel_config=$(command -v accel-config || true)
+if [ -n "$accel_config" ]; then
+	add_dynamic "$accel_config"
+else
+	echo "mkinitramfs: no accel-config (apt-get install accel-config): the DSA tests will fail" >&2
+fi
 # The kernel opens /dev/console for init before devtmpfs is mounted.
 mknod -m 600 "$root/dev/console" c 5 1
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |
