@@ -12,6 +12,10 @@
  *   accel-config accel-config enables a dedicated kernel WQ "dmaengine"; a
  *               dmaengine channel appears; disabling it removes it
  *   dmatest     dmatest passes on that channel; the device ran its copies
+ *   descriptors raw descriptors written with MOVDIR64B from user space to the
+ *               WQ's portal (BAR2): NOOP, FILL, MEMMOVE, COMPARE, BATCH,
+ *               DRAIN, and the errors for a bad opcode, a transfer over
+ *               the WQ's maximum, a batch of one, no completion record
  *   offload     move_pages node 0 -> 1 -> 0 through the engine with only
  *               idxd channels (any_provider=0): bytes verified, the device's
  *               MEMMOVE bytes equal the bytes of the folios it offloaded
@@ -34,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,12 +54,12 @@
 #define MOVES		8
 
 enum scenario {
-	SC_PROBE, SC_ACCEL_CONFIG, SC_DMATEST, SC_OFFLOAD, SC_ERROR, SC_LATE,
+	SC_PROBE, SC_ACCEL_CONFIG, SC_DMATEST, SC_DESCRIPTORS, SC_OFFLOAD, SC_ERROR, SC_LATE,
 	SC_HANG, SC_WQ_DISABLE, SC_COUNT
 };
 
 static const char *const names[SC_COUNT] = {
-	"probe", "accel-config", "dmatest", "offload", "error", "late", "hang",
+	"probe", "accel-config", "dmatest", "descriptors", "offload", "error", "late", "hang",
 	"wq-disable",
 };
 
@@ -288,6 +293,193 @@ static void scenario_dmatest(void)
 	       "dmatest unloaded, WQ disabled");
 }
 
+/* ---- raw descriptors from user space ---- */
+
+struct hw_desc {
+	uint32_t pasid;
+	uint32_t flags_op;
+	uint64_t completion;
+	uint64_t src;
+	uint64_t dst;
+	uint32_t size;
+	uint16_t int_handle;
+	uint16_t rsvd;
+	uint64_t rest[3];
+} __attribute__((packed, aligned(64)));
+
+struct completion_record {
+	volatile uint8_t status;
+	uint8_t result;
+	uint16_t rsvd;
+	uint32_t bytes_completed;
+	uint64_t rest[3];
+} __attribute__((packed, aligned(32)));
+
+#define OP(op, flags)	((uint32_t)(op) << 24 | (flags))
+#define CRAV_RCR	(0x0004 | 0x0008)
+
+/* The pinned pages descriptors work on, and their physical addresses. */
+struct desc_pages {
+	struct completion_record *records;	/* page 0 */
+	uint8_t *src, *dst;			/* pages 1 and 2 */
+	struct hw_desc *list;			/* page 3: a batch's descriptors */
+	uint64_t phys[4];
+	volatile void *portal;
+};
+
+static uint64_t phys_of(void *addr)
+{
+	uint64_t entry = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd >= 0) {
+		if (pread(fd, &entry, sizeof(entry), (uintptr_t)addr / SIZE_4K * 8) != 8)
+			entry = 0;
+		close(fd);
+	}
+	if (!(entry >> 63) || !(entry & ((1ULL << 55) - 1)))
+		return 0;
+	return (entry & ((1ULL << 55) - 1)) * SIZE_4K + (uintptr_t)addr % SIZE_4K;
+}
+
+static bool desc_pages_setup(struct desc_pages *p)
+{
+	char path[128];
+	uint8_t *base = region_map(4 * SIZE_4K, SIZE_4K);
+	void *portal;
+	int i, fd;
+
+	if (!base || mlock(base, 4 * SIZE_4K))
+		return false;
+	memset(base, 0, 4 * SIZE_4K);
+	p->records = (void *)base;
+	p->src = base + SIZE_4K;
+	p->dst = base + 2 * SIZE_4K;
+	p->list = (void *)(base + 3 * SIZE_4K);
+	for (i = 0; i < 4; i++)
+		if (!(p->phys[i] = phys_of(base + i * SIZE_4K)))
+			return false;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource2", dev.bdf);
+	fd = open(path, O_RDWR | O_SYNC);
+	if (fd < 0)
+		return false;
+	/* wq0.0's portal: the first 4 KiB of BAR2. */
+	portal = mmap(NULL, SIZE_4K, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	p->portal = portal == MAP_FAILED ? NULL : portal;
+	return p->portal != NULL;
+}
+
+/*
+ * Submit @desc with MOVDIR64B and wait for the status of record @rec;
+ * 0 when none came within two seconds.
+ */
+static uint8_t desc_run(struct desc_pages *p, struct hw_desc *desc, int rec)
+{
+	int i;
+
+	p->records[rec].status = 0;
+	if (desc->flags_op & 0x0004)
+		desc->completion = p->phys[0] + rec * sizeof(*p->records);
+	__sync_synchronize();
+	asm volatile(".byte 0x66, 0x0f, 0x38, 0xf8, 0x02" /* movdir64b (%rdx), %rax */
+		     : : "a"(p->portal), "d"(desc) : "memory");
+	for (i = 0; i < 2000 && !p->records[rec].status; i++)
+		usleep(1000);
+	return p->records[rec].status;
+}
+
+/* Submit @desc and check that record @rec gets status @want. */
+static void desc_expect(struct desc_pages *p, struct hw_desc *desc, int rec, uint8_t want,
+			const char *what)
+{
+	uint8_t status = desc_run(p, desc, rec);
+
+	tap_ok(status == want, "%s (status %#x, expected %#x)", what, status, want);
+}
+
+static void scenario_descriptors(void)
+{
+	struct desc_pages p = { 0 };
+	struct hw_desc d;
+	uint64_t pattern = 0x0123456789abcdefULL, batches, swerr;
+	uint8_t status, st[3];
+	bool same = true;
+	size_t i;
+
+	if (!tap_ok(dsa_wq_up() == 0 && desc_pages_setup(&p),
+		    "wq0.0 enabled, its portal mapped, four pinned pages"))
+		return;
+	memset(&d, 0, sizeof(d));
+	d.flags_op = OP(0, CRAV_RCR);
+	desc_expect(&p, &d, 0, 1, "NOOP completes");
+
+	d = (struct hw_desc){ .flags_op = OP(4, CRAV_RCR), .src = pattern,
+			      .dst = p.phys[2], .size = SIZE_4K };
+	status = desc_run(&p, &d, 1);
+	for (i = 0; i < SIZE_4K; i++)
+		same &= p.dst[i] == (uint8_t)(pattern >> (i % 8 * 8));
+	tap_ok(status == 1 && same, "FILL writes the 8-byte pattern (status %#x)", status);
+
+	pattern_fill(p.src, SIZE_4K, 42);
+	d = (struct hw_desc){ .flags_op = OP(3, CRAV_RCR), .src = p.phys[1],
+			      .dst = p.phys[2], .size = SIZE_4K };
+	status = desc_run(&p, &d, 2);
+	tap_ok(status == 1 && !memcmp(p.src, p.dst, SIZE_4K), "MEMMOVE copies (status %#x)",
+	       status);
+
+	p.dst[100] ^= 0xff;
+	d = (struct hw_desc){ .flags_op = OP(5, CRAV_RCR), .src = p.phys[1],
+			      .dst = p.phys[2], .size = SIZE_4K };
+	status = desc_run(&p, &d, 3);
+	tap_ok(status == 1 && p.records[3].result == 1 && p.records[3].bytes_completed == 100,
+	       "COMPARE finds the difference at byte 100 (status %#x result %u at %u)", status,
+	       p.records[3].result, p.records[3].bytes_completed);
+
+	batches = dsa_dev_counter(&dev, DSA_CNT_BATCH);
+	memset(p.list, 0, 3 * sizeof(*p.list));
+	p.list[0].flags_op = OP(0, CRAV_RCR);
+	p.list[0].completion = p.phys[0] + 5 * sizeof(*p.records);
+	p.list[1] = (struct hw_desc){ .flags_op = OP(4, CRAV_RCR), .src = 0,
+				      .dst = p.phys[2], .size = 64,
+				      .completion = p.phys[0] + 6 * sizeof(*p.records) };
+	p.list[2] = (struct hw_desc){ .flags_op = OP(3, CRAV_RCR), .src = p.phys[1],
+				      .dst = p.phys[2] + 64, .size = 64,
+				      .completion = p.phys[0] + 7 * sizeof(*p.records) };
+	for (i = 5; i < 8; i++)
+		p.records[i].status = 0;
+	d = (struct hw_desc){ .flags_op = OP(1, CRAV_RCR), .src = p.phys[3], .size = 3 };
+	status = desc_run(&p, &d, 4);
+	for (i = 0; i < 3; i++)
+		st[i] = p.records[5 + i].status;
+	tap_ok(status == 1 && st[0] == 1 && st[1] == 1 && st[2] == 1 &&
+	       !p.dst[0] && !memcmp(p.dst + 64, p.src, 64) &&
+	       dsa_dev_counter(&dev, DSA_CNT_BATCH) == batches + 1,
+	       "a BATCH of NOOP, FILL and MEMMOVE completes them all (status %#x: %#x %#x %#x)",
+	       status, st[0], st[1], st[2]);
+
+	d = (struct hw_desc){ .flags_op = OP(2, CRAV_RCR) };
+	desc_expect(&p, &d, 8, 1, "DRAIN completes");
+
+	d = (struct hw_desc){ .flags_op = OP(0x3f, CRAV_RCR) };
+	desc_expect(&p, &d, 9, 0x10, "an unknown opcode fails");
+
+	/* idxd sets the WQ's maximum transfer to 2 MiB by default. */
+	d = (struct hw_desc){ .flags_op = OP(3, CRAV_RCR), .src = p.phys[1],
+			      .dst = p.phys[2], .size = 4 << 20 };
+	desc_expect(&p, &d, 10, 0x13, "a transfer over the WQ's maximum fails");
+
+	d = (struct hw_desc){ .flags_op = OP(1, CRAV_RCR), .src = p.phys[3], .size = 1 };
+	desc_expect(&p, &d, 11, 0x14, "a batch of one fails");
+
+	swerr = dsa_dev_counter(&dev, DSA_CNT_SWERR);
+	d = (struct hw_desc){ .flags_op = OP(0x3f, 0) };
+	desc_run(&p, &d, 12);
+	tap_ok(dsa_dev_counter(&dev, DSA_CNT_SWERR) == swerr + 1,
+	       "an error without a completion record goes to SWERR");
+	tap_ok(dsa_wq_down(false) == 0, "WQ disabled");
+}
+
 static void scenario_offload(struct run *run)
 {
 	struct counts d;
@@ -450,7 +642,7 @@ static void scenario_wq_disable(struct run *run)
 static int plan_for(enum scenario scenario)
 {
 	static const int plans[SC_COUNT] = {
-		[SC_PROBE] = 6, [SC_ACCEL_CONFIG] = 7, [SC_DMATEST] = 5,
+		[SC_PROBE] = 6, [SC_ACCEL_CONFIG] = 7, [SC_DMATEST] = 5, [SC_DESCRIPTORS] = 12,
 		[SC_OFFLOAD] = 2 * 5, [SC_ERROR] = 4 + 2 + 4, [SC_LATE] = 2 + 1 + 1 + 2 + 2,
 		[SC_HANG] = 2 + 1 + 2 + 1 + 1 + 1, [SC_WQ_DISABLE] = 4 + 2 + 2 + 1,
 	};
@@ -531,6 +723,8 @@ int main(int argc, char **argv)
 			scenario_probe();
 		else if (run.scenario == SC_ACCEL_CONFIG)
 			scenario_accel_config();
+		else if (run.scenario == SC_DESCRIPTORS)
+			scenario_descriptors();
 		else
 			scenario_dmatest();
 		return tap_done();

@@ -6,9 +6,10 @@
 # Fetches Debian's QEMU 7.2 source package (apt-get source qemu; a deb-src
 # entry for the configured Debian mirror is added when there is none),
 # applies tools/qemu-dsa/patches/ strictly (no fuzz, no offset), configures
-# a minimal qemu-system-x86_64 (x86_64-softmmu, TCG, no docs, no optional
-# features) and builds it. Only the binary is kept, in a cache outside the
-# repository keyed by the hash of our patches and of this script:
+# a minimal qemu-system-x86_64 with the options in tools/qemu-dsa/configure
+# (x86_64-softmmu, TCG, no docs, no optional features) and builds it. Only
+# the binary is kept, in a cache outside the repository keyed by the hash of
+# our patches and of those options:
 #
 #   ${DSA_QEMU_CACHE:-~/.cache/dsa-migrate-qemu}/<key>/qemu-system-x86_64
 #
@@ -29,7 +30,7 @@ say() { echo "qemu-dsa: $*"; }
 
 patches() { sed -e 's/#.*//' "$HERE/patches/series" | awk 'NF { print $1 }'; }
 
-key=$( { for p in $(patches); do cat "$HERE/patches/$p"; done; cat "$0"; } |
+key=$( { for p in $(patches); do cat "$HERE/patches/$p"; done; cat "$HERE/configure"; } |
 	sha256sum | cut -c1-16)
 bin=$CACHE/$key/qemu-system-x86_64
 
@@ -74,19 +75,6 @@ ensure_deb_src() {
 	as_root apt-get update -qq
 }
 
-apply_strict() {
-	local patch=$1 dir=$2 out
-	if ! out=$(patch -d "$dir" -p1 -F0 -N --dry-run --no-backup-if-mismatch < "$patch" 2>&1); then
-		printf '%s\n' "$out" >&2
-		die "$(basename "$patch") does not apply to Debian's QEMU source"
-	fi
-	if printf '%s\n' "$out" | grep -Eq 'offset|fuzz|FAILED|Reversed|ignored'; then
-		printf '%s\n' "$out" >&2
-		die "$(basename "$patch") applies only with offset or fuzz: refresh it"
-	fi
-	patch -d "$dir" -p1 -F0 -N -s --no-backup-if-mismatch < "$patch" >/dev/null
-}
-
 start=$(date +%s)
 say "building qemu-system-x86_64 with intel-dsa (cache key $key)"
 ensure_deb_src
@@ -105,16 +93,14 @@ case "$(cat "$WORK/src/VERSION")" in
 *) die "expected QEMU 7.2, the source package is $(cat "$WORK/src/VERSION")" ;;
 esac
 for p in $(patches); do
-	apply_strict "$HERE/patches/$p" "$WORK/src"
+	# The same strictness as the kernel's patches/ (no fuzz, no offset).
+	"$TOP/tools/kernel-tree.sh" apply-strict "$HERE/patches/$p" "$WORK/src"
 	say "applies strictly: $p"
 done
 mkdir -p "$WORK/obj"
-(cd "$WORK/obj" && nice "$WORK/src/configure" --prefix=/usr \
-	--firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu \
-	--target-list=x86_64-softmmu --without-default-features \
-	--enable-tcg --enable-kvm --disable-docs --disable-werror \
-	--disable-install-blobs --meson=meson > "$WORK/configure.log" 2>&1) ||
-	die "configure failed: see $WORK/configure.log"
+# shellcheck disable=SC2046
+(cd "$WORK/obj" && nice "$WORK/src/configure" $(sed -e 's/#.*//' "$HERE/configure") \
+	> "$WORK/configure.log" 2>&1) || die "configure failed: see $WORK/configure.log"
 say "compiling (log: build/qemu/build.log)"
 nice ninja -C "$WORK/obj" -j "$JOBS" qemu-system-x86_64 > "$WORK/build.log" 2>&1 ||
 	{ tail -30 "$WORK/build.log" >&2; die "build failed: see $WORK/build.log"; }
