@@ -3,6 +3,7 @@
 # DSA-offloaded batched page migration for Linux 6.12: build, boot and test.
 #
 #   make run      build everything, boot the two-node guest, show the demo
+#   make qemu     the QEMU with the emulated Intel DSA (cached outside the repo)
 #   make test     static checks, host self-tests, KUnit and guest tests
 #   make bench    benchmarks (ratios taken in one run) into build/bench-results.json
 #   make stress   the long stress runs (lockrule/loop-stress for 10 minutes)
@@ -11,6 +12,7 @@
 #   make series-check   ... and build every patch of it (slow)
 #
 # Variables: ONLY=<glob> runs only the guest tests whose suite/name match,
+# COPY=dsa|soft|cpu picks how make run copies (emulated DSA by default),
 # JOBS=<n> sets build parallelism, CCACHE_DIR moves the compiler cache.
 
 BUILD      := $(CURDIR)/build
@@ -27,19 +29,21 @@ INITRAMFS_VANILLA := $(BUILD)/initramfs-vanilla.cpio
 # Benchmarks that run on both kernels (tests/bench-manifest).
 BENCH_BOTH := bench/sync-batch
 ONLY       ?= *
+COPY       ?= dsa
 PYTHON     ?= python3
+# The QEMU with the emulated DSA (tools/qemu-dsa), cached by patch hash.
+QEMU       := $(shell tools/qemu-dsa/build.sh --path)
 
 export BUILD
 
 .PHONY: all deps source config kernel kernel-off guest-bin initramfs initramfs-off \
-	initramfs-vanilla \
-	run test bench stress vanilla \
+	initramfs-vanilla qemu run test bench stress vanilla \
 	series series-check static-checks host-tests clean distclean help
 
 all: kernel initramfs
 
 help:
-	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@tools/install-deps.sh
@@ -59,15 +63,18 @@ guest-bin: deps
 initramfs: kernel guest-bin
 	@tools/mkinitramfs.sh $(INITRAMFS) $(GUEST_BIN) $(BUILD)/obj/modroot
 
+qemu: deps
+	@tools/qemu-dsa/build.sh
+
 kernel-off: kernel
 	@tools/kernel-tree.sh compile-off
 
 initramfs-off: kernel-off guest-bin
 	@tools/mkinitramfs.sh $(INITRAMFS_OFF) $(GUEST_BIN) $(BUILD)/obj-off/modroot
 
-run: initramfs
-	@$(PYTHON) tools/harness/run.py demo --kernel $(KERNEL) --initrd $(INITRAMFS) \
-		--outdir $(BUILD)/guest-run --timeout 900
+run: initramfs qemu
+	@$(PYTHON) tools/harness/run.py demo --qemu $(QEMU) --kernel $(KERNEL) --initrd $(INITRAMFS) \
+		--outdir $(BUILD)/guest-run --timeout 900 --copy $(COPY)
 
 series: deps
 	@tools/series.sh
@@ -81,8 +88,8 @@ static-checks: series kernel
 host-tests:
 	@$(PYTHON) -m unittest discover -s tests/host -t .
 
-test: initramfs initramfs-off static-checks
-	@$(PYTHON) tools/harness/run.py test --kernel $(KERNEL) --initrd $(INITRAMFS) \
+test: initramfs initramfs-off static-checks qemu
+	@$(PYTHON) tools/harness/run.py test --qemu $(QEMU) --kernel $(KERNEL) --initrd $(INITRAMFS) \
 		--outdir $(BUILD)/guest-test --static $(BUILD)/static.tap \
 		--off-kernel $(KERNEL_OFF) --off-initrd $(INITRAMFS_OFF) \
 		--results $(BUILD)/test-results.json --only '$(ONLY)'
@@ -90,19 +97,19 @@ test: initramfs initramfs-off static-checks
 initramfs-vanilla: vanilla guest-bin
 	@tools/mkinitramfs.sh $(INITRAMFS_VANILLA) $(GUEST_BIN) $(BUILD)/vanilla/modroot
 
-bench: initramfs initramfs-vanilla
-	@$(PYTHON) tools/harness/run.py test --kernel $(KERNEL) --initrd $(INITRAMFS) \
+bench: initramfs initramfs-vanilla qemu
+	@$(PYTHON) tools/harness/run.py test --qemu $(QEMU) --kernel $(KERNEL) --initrd $(INITRAMFS) \
 		--outdir $(BUILD)/guest-bench --manifest bench-manifest \
 		--results $(BUILD)/bench-results.json --only '$(ONLY)'
-	@$(PYTHON) tools/harness/run.py test --kernel $(KERNEL_VANILLA) \
+	@$(PYTHON) tools/harness/run.py test --qemu $(QEMU) --kernel $(KERNEL_VANILLA) \
 		--initrd $(INITRAMFS_VANILLA) --outdir $(BUILD)/guest-bench-vanilla \
 		--manifest bench-manifest --results $(BUILD)/bench-vanilla.json \
 		--only '$(BENCH_BOTH)'
 	@$(PYTHON) tools/harness/compare.py $(BUILD)/bench-results.json \
 		$(BUILD)/bench-vanilla.json $(BENCH_BOTH)
 
-stress: initramfs
-	@$(PYTHON) tools/harness/run.py test --kernel $(KERNEL) --initrd $(INITRAMFS) \
+stress: initramfs qemu
+	@$(PYTHON) tools/harness/run.py test --qemu $(QEMU) --kernel $(KERNEL) --initrd $(INITRAMFS) \
 		--outdir $(BUILD)/guest-stress --manifest stress-manifest \
 		--results $(BUILD)/stress-results.json --only '$(ONLY)'
 

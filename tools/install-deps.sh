@@ -7,7 +7,11 @@ set -euo pipefail
 
 PACKAGES="linux-source-6.12 qemu-system-x86 ccache busybox-static gcc make
 libc6-dev flex bison bc libelf-dev libssl-dev cpio xz-utils kmod rsync file
-patch perl git python3 libnuma-dev sparse e2fsprogs gzip"
+patch perl git python3 libnuma-dev sparse e2fsprogs gzip
+dpkg-dev meson ninja-build pkg-config libglib2.0-dev libpixman-1-dev zlib1g-dev
+accel-config libaccel-config1"
+# The fourth line builds the QEMU with the emulated DSA (tools/qemu-dsa);
+# accel-config goes into the guest's initramfs.
 
 missing=""
 for pkg in $PACKAGES; do

@@ -40,6 +40,23 @@ mkfs_ext4=$(PATH=$PATH:/sbin:/usr/sbin command -v mkfs.ext4) ||
 "$mkfs_ext4" -q -F -b 4096 -J size=4 -E lazy_itable_init=1,lazy_journal_init=1 \
 	"$root/tests/ext4.img" 48M
 gzip -9 "$root/tests/ext4.img"
+# Debian's accel-config for the emulated DSA's tests (tests/dsa-emu), with
+# the shared libraries ldd names and the dynamic loader, at their paths.
+add_dynamic() {
+	local prog=$1 lib
+	mkdir -p "$root$(dirname "$prog")"
+	cp "$prog" "$root$prog"
+	for lib in $(ldd "$prog" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+accel_config=$(command -v accel-config || true)
+if [ -n "$accel_config" ]; then
+	add_dynamic "$accel_config"
+else
+	echo "mkinitramfs: no accel-config (apt-get install accel-config): the DSA tests will fail" >&2
+fi
 # The kernel opens /dev/console for init before devtmpfs is mounted.
 mknod -m 600 "$root/dev/console" c 5 1
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |

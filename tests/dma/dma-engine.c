@@ -352,6 +352,11 @@ static pid_t start_migrating_child(struct mig_region *region, uint64_t seed)
 
 	if (pid)
 		return pid;
+	/*
+	 * Write the pattern again: private copies of the pages, which
+	 * move_pages() moves (it skips pages still shared with the parent).
+	 */
+	pattern_fill(region->addr, region->size, seed);
 	for (;;) {
 		mig_region_move(region, node, &result);
 		if (!pattern_verify(region->addr, region->size, seed, &mismatch))
@@ -363,6 +368,7 @@ static pid_t start_migrating_child(struct mig_region *region, uint64_t seed)
 static void scenario_unload(struct mig_region *region, uint64_t seed)
 {
 	struct pattern_mismatch mismatch;
+	long long migrated = vmstat_read("pgmigrate_success");
 	pid_t child = start_migrating_child(region, seed);
 	int status = 0, rmmod_held;
 
@@ -378,6 +384,8 @@ static void scenario_unload(struct mig_region *region, uint64_t seed)
 	waitpid(child, &status, 0);
 	tap_ok(WIFSIGNALED(status), "the migrating child verified every round until stopped"
 	       " (status %#x)", status);
+	migrated = vmstat_read("pgmigrate_success") - migrated;
+	tap_ok(migrated > 0, "the child's pages migrated meanwhile (%lld)", migrated);
 	tap_ok(pattern_verify(region->addr, region->size, seed, &mismatch),
 	       "data verified byte for byte after the loop");
 	/* The engine's knobs went with its module; the core's are put back. */
@@ -455,7 +463,7 @@ static int plan_for(enum scenario scenario)
 {
 	switch (scenario) {
 	case SC_UNLOAD:
-		return 3 + 6;
+		return 3 + 7;
 	case SC_WQ_DISABLED:
 		return 3 + 2 * 6 + 2;
 	case SC_TIMEOUT:

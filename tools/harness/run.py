@@ -34,16 +34,22 @@ TOPOLOGY = "0:0-1:%d,1:2-3:%d" % (NODE_MIB, NODE_MIB)
 PANIC_GRACE_S = 5
 
 
-def qemu_command(kernel, initrd, outdir, mode, only, manifest="manifest"):
-    """The QEMU command line: TCG only, two nodes, two serial ports."""
+# The emulated Intel DSA (tools/qemu-dsa): one device, four work queues.
+DSA_DEVICE = "intel-dsa,num-wqs=4,num-engines=4,wq-size=128"
+
+
+def qemu_command(kernel, initrd, outdir, mode, only, manifest="manifest",
+                 qemu="qemu-system-x86_64", dsa=True, copy="dsa"):
+    """The QEMU command line: TCG only, two nodes, two serial ports, and the
+    emulated DSA when the QEMU has it (dsa)."""
     append = " ".join([
         "console=ttyS0,115200", "rdinit=/init", "panic=-1", "loglevel=7",
         "printk.time=1", "transparent_hugepage=madvise",
         "rcupdate.rcu_cpu_stall_timeout=60", "harness.mode=" + mode,
         "harness.topology=" + TOPOLOGY, "harness.only=" + only,
-        "harness.manifest=" + manifest,
+        "harness.manifest=" + manifest, "harness.copy=" + copy,
     ])
-    cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=multi",
+    cmd = [qemu, "-machine", "q35", "-accel", "tcg,thread=multi",
            "-cpu", "max", "-smp", "4,sockets=2,cores=2,threads=1",
            "-m", "%dM" % (2 * NODE_MIB)]
     for node, cpus in ((0, "0-1"), (1, "2-3")):
@@ -53,6 +59,8 @@ def qemu_command(kernel, initrd, outdir, mode, only, manifest="manifest"):
             "-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
             "-serial", "file:" + os.path.join(outdir, "console.log"),
             "-serial", "file:" + os.path.join(outdir, "channel.log")]
+    if dsa:
+        cmd += ["-device", DSA_DEVICE]
     return cmd
 
 
@@ -91,6 +99,16 @@ def stream_line(line, mode):
         print("  guest booted: " + line.split(" ", 2)[2], flush=True)
 
 
+def qemu_has_dsa(qemu):
+    """Whether this QEMU offers the intel-dsa device (tools/qemu-dsa)."""
+    try:
+        out = subprocess.run([qemu, "-device", "help"], capture_output=True, text=True,
+                             timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return '"intel-dsa"' in out
+
+
 def boot(args, mode, kernel=None, initrd=None, outdir=None, only=None):
     """Run one guest (by default the one args name). Returns
     (qemu_status, seconds)."""
@@ -101,7 +119,8 @@ def boot(args, mode, kernel=None, initrd=None, outdir=None, only=None):
         path = os.path.join(outdir, name)
         if os.path.exists(path):
             os.unlink(path)
-    cmd = qemu_command(kernel, initrd, outdir, mode, only, args.manifest)
+    cmd = qemu_command(kernel, initrd, outdir, mode, only, args.manifest,
+                       qemu=args.qemu, dsa=qemu_has_dsa(args.qemu), copy=args.copy)
     with open(os.path.join(outdir, "qemu-cmdline"), "w") as handle:
         handle.write(" ".join(cmd) + "\n")
     start = time.monotonic()
@@ -319,13 +338,18 @@ def main():
     parser.add_argument("--manifest", default="manifest",
                         help="tests/<manifest> lists the guest programs (bench-manifest for make bench)")
     parser.add_argument("--timeout", type=float, default=2400)
+    parser.add_argument("--qemu", default="qemu-system-x86_64",
+                        help="the QEMU binary (make qemu builds one with the emulated DSA)")
+    parser.add_argument("--copy", choices=("dsa", "soft", "cpu"), default="dsa",
+                        help="demo: copy through the emulated DSA, the software"
+                        " DMA_MEMCPY provider, or the CPU only")
     args = parser.parse_args()
     for path in (args.kernel, args.initrd, args.off_kernel or args.kernel,
                  args.off_initrd or args.initrd):
         if not os.path.exists(path):
             parser.error("%s does not exist: build it first (make build)" % path)
-    if not shutil.which("qemu-system-x86_64"):
-        parser.error("qemu-system-x86_64 is missing: run make deps")
+    if not shutil.which(args.qemu):
+        parser.error("%s is missing: run make qemu (or make deps)" % args.qemu)
     if args.command == "demo":
         return cmd_demo(args)
     return cmd_test(args)

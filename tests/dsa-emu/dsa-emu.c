@@ -1,0 +1,797 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dsa-emu: the unmodified idxd driver, Debian's accel-config, dmatest and
+ * our DSA copy engine (drivers/dma/idxd/migrate_copy.c) on the emulated
+ * Intel DSA of tools/qemu-dsa. The device model's counters, read from its
+ * emulator-only vendor window, prove which path ran.
+ *
+ *   dsa-emu --scenario NAME [--kind 4k|thp] [--mib N | --pages N]
+ *
+ *   probe       idxd binds the 8086:0b25 device; /sys/bus/dsa shows dsa0
+ *               with the device's capabilities
+ *   accel-config accel-config enables a dedicated kernel WQ "dmaengine"; a
+ *               dmaengine channel appears; disabling it removes it
+ *   dmatest     dmatest passes on that channel; the device ran its copies
+ *   descriptors raw descriptors written with MOVDIR64B from user space to the
+ *               WQ's portal (BAR2): NOOP, FILL, MEMMOVE, COMPARE, BATCH,
+ *               DRAIN, and the errors for a bad opcode, a transfer over
+ *               the WQ's maximum, a batch of one, no completion record
+ *   offload     move_pages node 0 -> 1 -> 0 through the engine with only
+ *               idxd channels (any_provider=0): bytes verified, the device's
+ *               MEMMOVE bytes equal the bytes of the folios it offloaded
+ *   error       the device fails every 4th descriptor: those folios fall
+ *               back to the CPU, every byte right
+ *   late        every descriptor completes after the engine's timeout: the
+ *               copies time out, the late completions release them
+ *   hang        every 64th descriptor never completes: those copies time
+ *               out and are retried; disabling the WQ aborts them
+ *   wq-disable  accel-config disables the WQ while a child migrates and
+ *               verifies in a loop: no crash, the CPU takes over
+ *
+ * Everything is put back at the end: knobs, faults, the WQ disabled. The
+ * device stays enabled (see dsa_wq_down()).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dsa-dev.h"
+#include "knobs.h"
+#include "numa-util.h"
+#include "tap.h"
+
+#define CORE		"/sys/kernel/mm/migrate_copy/"
+#define ENGINE		"/sys/kernel/mm/migrate_copy/dsa/"
+#define DSA_BUS		"/sys/bus/dsa/devices/"
+#define ENGINE_MODULE	"idxd_migrate_copy"
+#define MOVES		8
+
+enum scenario {
+	SC_PROBE, SC_ACCEL_CONFIG, SC_DMATEST, SC_DESCRIPTORS, SC_OFFLOAD, SC_ERROR, SC_LATE,
+	SC_HANG, SC_WQ_DISABLE, SC_COUNT
+};
+
+static const char *const names[SC_COUNT] = {
+	"probe", "accel-config", "dmatest", "descriptors", "offload", "error", "late", "hang",
+	"wq-disable",
+};
+
+static struct dsa_dev dev;
+static struct knob_saved saved;
+
+struct run {
+	enum scenario scenario;
+	enum mig_kind kind;
+	size_t size;
+	struct mig_region region;
+	uint64_t seed;
+};
+
+/* Engine and device counters around one move. */
+struct counts {
+	long long offload, fallback, cpu, pgmigrate;
+	unsigned long long offloaded, failed, timed_out;
+	uint64_t device[DSA_CNT_NR];
+};
+
+static unsigned long long engine_counter(const char *name)
+{
+	char path[128];
+	unsigned long long value = 0;
+
+	snprintf(path, sizeof(path), ENGINE "%s", name);
+	if (knob_read_u64(path, &value))
+		tap_diag("cannot read %s", path);
+	return value;
+}
+
+static void counts_take(struct counts *c)
+{
+	c->offload = vmstat_read("migrate_copy_offload");
+	c->fallback = vmstat_read("migrate_copy_fallback");
+	c->cpu = vmstat_read("migrate_copy_cpu");
+	c->pgmigrate = vmstat_read("pgmigrate_success");
+	c->offloaded = engine_counter("offloaded");
+	c->failed = engine_counter("failed");
+	c->timed_out = engine_counter("timed_out");
+	dsa_dev_counters(&dev, c->device);
+}
+
+/* @after -= @before, field by field. */
+static void counts_since(struct counts *after, const struct counts *before)
+{
+	unsigned int i;
+
+	after->offload -= before->offload;
+	after->fallback -= before->fallback;
+	after->cpu -= before->cpu;
+	after->pgmigrate -= before->pgmigrate;
+	after->offloaded -= before->offloaded;
+	after->failed -= before->failed;
+	after->timed_out -= before->timed_out;
+	for (i = 0; i < DSA_CNT_NR; i++)
+		after->device[i] -= before->device[i];
+	tap_diag("engine: offload +%lld fallback +%lld cpu +%lld (offloaded +%llu failed +%llu"
+		 " timed_out +%llu); device: memmove +%llu bytes +%llu errors +%llu hangs +%llu"
+		 " interrupts +%llu", after->offload, after->fallback, after->cpu,
+		 after->offloaded, after->failed, after->timed_out,
+		 (unsigned long long)after->device[DSA_CNT_MEMMOVE],
+		 (unsigned long long)after->device[DSA_CNT_MEMMOVE_BYTES],
+		 (unsigned long long)after->device[DSA_CNT_INJ_ERRORS],
+		 (unsigned long long)after->device[DSA_CNT_INJ_HANGS],
+		 (unsigned long long)after->device[DSA_CNT_COMP_INTR]);
+}
+
+/* Move the region to @node (up to @max_moves moves), then verify it. */
+static bool move_verified(struct run *run, int node, int max_moves, struct counts *delta)
+{
+	struct pattern_mismatch mismatch;
+	struct mig_placement placement;
+	struct mig_move_result result;
+	struct counts before;
+	int moves;
+
+	counts_take(&before);
+	for (moves = 1; ; moves++) {
+		mig_region_move(&run->region, node, &result);
+		mig_region_query(&run->region, node, &placement);
+		if (placement.status.matching == run->region.nr_pages || moves == max_moves)
+			break;
+	}
+	counts_take(delta);
+	counts_since(delta, &before);
+	tap_ok(placement.status.matching == run->region.nr_pages,
+	       "-> node %d: every page arrived (%d move(s))", node, moves);
+	return tap_ok(pattern_verify(run->region.addr, run->region.size, run->seed, &mismatch),
+		      "-> node %d: every byte right", node);
+}
+
+/*
+ * What holds for every move through the engine. The device moved exactly
+ * the offloaded folios' bytes; when some of a folio's descriptors failed or
+ * timed out, the ones that succeeded moved bytes the CPU then copied again.
+ */
+static void check_accounting(const struct run *run, const struct counts *d, int node)
+{
+	unsigned long long bytes = d->offloaded * run->region.folio_size;
+	uint64_t moved = d->device[DSA_CNT_MEMMOVE_BYTES];
+	bool exact = !d->failed && !d->timed_out;
+
+	tap_ok(d->offload == (long long)d->offloaded && d->fallback == (long long)d->failed,
+	       "-> node %d: vmstat offload/fallback equal the engine's offloaded/failed", node);
+	tap_ok((exact ? moved == bytes : moved >= bytes) && d->device[DSA_CNT_MEMMOVE] >=
+	       d->offloaded, "-> node %d: the device moved the %llu bytes of the %llu folios"
+	       " offloaded (%s), in %llu descriptors", node, bytes, d->offloaded,
+	       exact ? "exactly" : "and more", (unsigned long long)d->device[DSA_CNT_MEMMOVE]);
+}
+
+static bool engine_setup(const char *timeout_ms)
+{
+	int err;
+
+	if (module_load(ENGINE_MODULE))
+		return false;
+	err = knob_set(&saved, ENGINE "any_provider", "0") ?:
+	      knob_set(&saved, ENGINE "timeout_ms", timeout_ms) ?:
+	      knob_set(&saved, ENGINE "enabled", "1") ?:
+	      knob_set(&saved, CORE "engine", "dsa") ?:
+	      knob_set(&saved, CORE "reasons", "all") ?:
+	      knob_set(&saved, CORE "min_batch_bytes", "0") ?:
+	      knob_set(&saved, CORE "enabled", "true");
+	if (err)
+		tap_diag("setting the engine's knobs failed: %s", strerror(-err));
+	return !err;
+}
+
+static bool region_setup(struct run *run)
+{
+	struct mig_placement placement;
+	long ret;
+
+	if (mig_region_create(&run->region, run->kind, run->size, 0))
+		return false;
+	if (!mig_region_place(&run->region, 0, &placement, &ret))
+		return false;
+	run->seed = pattern_seed();
+	pattern_fill(run->region.addr, run->region.size, run->seed);
+	return true;
+}
+
+static void scenario_probe(void)
+{
+	char text[64], driver[256], path[128];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", dev.bdf);
+	len = readlink(path, driver, sizeof(driver) - 1);
+	driver[len > 0 ? len : 0] = 0;
+	tap_ok(strstr(driver, "/idxd") != NULL, "%s is bound to idxd (%s)", dev.bdf, driver);
+	tap_ok(access(DSA_BUS "dsa0", F_OK) == 0, "/sys/bus/dsa shows dsa0");
+	tap_ok(!knob_read(DSA_BUS "dsa0/max_work_queues", text, sizeof(text)) &&
+	       !strcmp(text, "4"), "dsa0 has the device's 4 work queues (%s)", text);
+	tap_ok(!knob_read(DSA_BUS "dsa0/version", text, sizeof(text)) &&
+	       !strcmp(text, "0x100"), "dsa0 is DSA version 1.0 (%s)", text);
+	tap_ok(access(DSA_BUS "wq0.3", F_OK) == 0 && access(DSA_BUS "engine0.3", F_OK) == 0,
+	       "wq0.0-wq0.3 and engine0.0-engine0.3 are listed");
+	tap_ok(dsa_dev_counter(&dev, DSA_CNT_CMDS) > 0,
+	       "the device saw idxd's commands (%llu)",
+	       (unsigned long long)dsa_dev_counter(&dev, DSA_CNT_CMDS));
+}
+
+static void scenario_accel_config(void)
+{
+	char text[64], chan[64];
+	uint64_t cmds = dsa_dev_counter(&dev, DSA_CNT_CMDS);
+
+	tap_ok(dsa_wq_up() == 0, "accel-config configured and enabled dsa0/wq0.0");
+	tap_ok(!knob_read(DSA_BUS "wq0.0/state", text, sizeof(text)) && !strcmp(text, "enabled"),
+	       "wq0.0 is enabled (%s)", text);
+	tap_ok(!knob_read(DSA_BUS "wq0.0/driver_name", text, sizeof(text)) &&
+	       !strcmp(text, "dmaengine"), "its driver_name is dmaengine (%s)", text);
+	tap_ok(!dsa_wq_channel(&dev, chan, sizeof(chan)), "it offers dmaengine channel %s", chan);
+	tap_ok(dsa_dev_counter(&dev, DSA_CNT_CMDS) >= cmds + 2,
+	       "the device executed the enable commands");
+	tap_ok(dsa_wq_down(false) == 0, "accel-config disabled the WQ");
+	tap_ok(dsa_wq_channel(&dev, chan, sizeof(chan)) == -ENOENT, "the channel is gone");
+}
+
+/* dmatest's summary line for @chan in the kernel log after @since. */
+static bool dmatest_summary(int kmsg, const char *chan, unsigned int *tests,
+			    unsigned int *failures)
+{
+	char record[1024], *line, *at;
+	bool found = false;
+	ssize_t len;
+
+	while ((len = read(kmsg, record, sizeof(record) - 1)) > 0 || (len < 0 && errno == EPIPE)) {
+		if (len < 0)
+			continue;
+		record[len] = 0;
+		line = strchr(record, ';');
+		if (!line || !strstr(line, chan) || !(at = strstr(line, "summary ")))
+			continue;
+		tap_diag("%s", line + 1);
+		found = sscanf(at, "summary %u tests, %u failures", tests, failures) == 2;
+	}
+	return found;
+}
+
+static void scenario_dmatest(void)
+{
+	unsigned int tests = 0, failures = 1;
+	bool found;
+	int i;
+	char chan[64] = "", text[16];
+	uint64_t memmove;
+	int kmsg;
+
+	if (!tap_ok(dsa_wq_up() == 0 && !dsa_wq_channel(&dev, chan, sizeof(chan)),
+		    "a dedicated kernel WQ offers channel %s", chan))
+		return;
+	memmove = dsa_dev_counter(&dev, DSA_CNT_MEMMOVE);
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	lseek(kmsg, 0, SEEK_END);
+	tap_ok(module_load_with("dmatest", "iterations=200") == 0 &&
+	       !knob_write("/sys/module/dmatest/parameters/channel", chan) &&
+	       !knob_write("/sys/module/dmatest/parameters/run", "1") &&
+	       !knob_read("/sys/module/dmatest/parameters/wait", text, sizeof(text)),
+	       "dmatest ran 200 copies on %s", chan);
+	/* "wait" returns at once if read before the thread starts: poll the log. */
+	for (i = 0, found = false; i < 1200 && !found; i++) {
+		found = dmatest_summary(kmsg, chan, &tests, &failures);
+		if (!found)
+			usleep(100 * 1000);
+	}
+	tap_ok(found && tests == 200 && failures == 0, "dmatest: %u tests, %u failures", tests,
+	       failures);
+	close(kmsg);
+	tap_ok(dsa_dev_counter(&dev, DSA_CNT_MEMMOVE) - memmove >= 200,
+	       "the device executed them (%llu MEMMOVE descriptors)",
+	       (unsigned long long)(dsa_dev_counter(&dev, DSA_CNT_MEMMOVE) - memmove));
+	tap_ok(module_unload("dmatest") == 0 && dsa_wq_down(false) == 0,
+	       "dmatest unloaded, WQ disabled");
+}
+
+/* ---- raw descriptors from user space ---- */
+
+struct hw_desc {
+	uint32_t pasid;
+	uint32_t flags_op;
+	uint64_t completion;
+	uint64_t src;
+	uint64_t dst;
+	uint32_t size;
+	uint16_t int_handle;
+	uint16_t rsvd;
+	uint64_t rest[3];
+} __attribute__((packed, aligned(64)));
+
+struct completion_record {
+	volatile uint8_t status;
+	uint8_t result;
+	uint16_t rsvd;
+	uint32_t bytes_completed;
+	uint64_t rest[3];
+} __attribute__((packed, aligned(32)));
+
+#define OP(op, flags)	((uint32_t)(op) << 24 | (flags))
+#define CRAV_RCR	(0x0004 | 0x0008)
+
+/* The pinned pages descriptors work on, and their physical addresses. */
+struct desc_pages {
+	struct completion_record *records;	/* page 0 */
+	uint8_t *src, *dst;			/* pages 1 and 2 */
+	struct hw_desc *list;			/* page 3: a batch's descriptors */
+	uint64_t phys[4];
+	volatile void *portal;
+};
+
+static uint64_t phys_of(void *addr)
+{
+	uint64_t entry = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd >= 0) {
+		if (pread(fd, &entry, sizeof(entry), (uintptr_t)addr / SIZE_4K * 8) != 8)
+			entry = 0;
+		close(fd);
+	}
+	if (!(entry >> 63) || !(entry & ((1ULL << 55) - 1)))
+		return 0;
+	return (entry & ((1ULL << 55) - 1)) * SIZE_4K + (uintptr_t)addr % SIZE_4K;
+}
+
+static bool desc_pages_setup(struct desc_pages *p)
+{
+	char path[128];
+	uint8_t *base = region_map(4 * SIZE_4K, SIZE_4K);
+	void *portal;
+	int i, fd;
+
+	if (!base || mlock(base, 4 * SIZE_4K))
+		return false;
+	memset(base, 0, 4 * SIZE_4K);
+	p->records = (void *)base;
+	p->src = base + SIZE_4K;
+	p->dst = base + 2 * SIZE_4K;
+	p->list = (void *)(base + 3 * SIZE_4K);
+	for (i = 0; i < 4; i++)
+		if (!(p->phys[i] = phys_of(base + i * SIZE_4K)))
+			return false;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource2", dev.bdf);
+	fd = open(path, O_RDWR | O_SYNC);
+	if (fd < 0)
+		return false;
+	/* wq0.0's portal: the first 4 KiB of BAR2. */
+	portal = mmap(NULL, SIZE_4K, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	p->portal = portal == MAP_FAILED ? NULL : portal;
+	return p->portal != NULL;
+}
+
+/*
+ * Submit @desc with MOVDIR64B and wait for the status of record @rec;
+ * 0 when none came within two seconds.
+ */
+static uint8_t desc_run(struct desc_pages *p, struct hw_desc *desc, int rec)
+{
+	int i;
+
+	p->records[rec].status = 0;
+	if (desc->flags_op & 0x0004)
+		desc->completion = p->phys[0] + rec * sizeof(*p->records);
+	__sync_synchronize();
+	asm volatile(".byte 0x66, 0x0f, 0x38, 0xf8, 0x02" /* movdir64b (%rdx), %rax */
+		     : : "a"(p->portal), "d"(desc) : "memory");
+	for (i = 0; i < 2000 && !p->records[rec].status; i++)
+		usleep(1000);
+	return p->records[rec].status;
+}
+
+/* Submit @desc and check that record @rec gets status @want. */
+static void desc_expect(struct desc_pages *p, struct hw_desc *desc, int rec, uint8_t want,
+			const char *what)
+{
+	uint8_t status = desc_run(p, desc, rec);
+
+	tap_ok(status == want, "%s (status %#x, expected %#x)", what, status, want);
+}
+
+static void scenario_descriptors(void)
+{
+	struct desc_pages p = { 0 };
+	struct hw_desc d;
+	uint64_t pattern = 0x0123456789abcdefULL, batches, swerr;
+	uint8_t status, st[3];
+	bool same = true;
+	size_t i;
+
+	if (!tap_ok(dsa_wq_up() == 0 && desc_pages_setup(&p),
+		    "wq0.0 enabled, its portal mapped, four pinned pages"))
+		return;
+	memset(&d, 0, sizeof(d));
+	d.flags_op = OP(0, CRAV_RCR);
+	desc_expect(&p, &d, 0, 1, "NOOP completes");
+
+	d = (struct hw_desc){ .flags_op = OP(4, CRAV_RCR), .src = pattern,
+			      .dst = p.phys[2], .size = SIZE_4K };
+	status = desc_run(&p, &d, 1);
+	for (i = 0; i < SIZE_4K; i++)
+		same &= p.dst[i] == (uint8_t)(pattern >> (i % 8 * 8));
+	tap_ok(status == 1 && same, "FILL writes the 8-byte pattern (status %#x)", status);
+
+	pattern_fill(p.src, SIZE_4K, 42);
+	d = (struct hw_desc){ .flags_op = OP(3, CRAV_RCR), .src = p.phys[1],
+			      .dst = p.phys[2], .size = SIZE_4K };
+	status = desc_run(&p, &d, 2);
+	tap_ok(status == 1 && !memcmp(p.src, p.dst, SIZE_4K), "MEMMOVE copies (status %#x)",
+	       status);
+
+	p.dst[100] ^= 0xff;
+	d = (struct hw_desc){ .flags_op = OP(5, CRAV_RCR), .src = p.phys[1],
+			      .dst = p.phys[2], .size = SIZE_4K };
+	status = desc_run(&p, &d, 3);
+	tap_ok(status == 1 && p.records[3].result == 1 && p.records[3].bytes_completed == 100,
+	       "COMPARE finds the difference at byte 100 (status %#x result %u at %u)", status,
+	       p.records[3].result, p.records[3].bytes_completed);
+
+	batches = dsa_dev_counter(&dev, DSA_CNT_BATCH);
+	memset(p.list, 0, 3 * sizeof(*p.list));
+	p.list[0].flags_op = OP(0, CRAV_RCR);
+	p.list[0].completion = p.phys[0] + 5 * sizeof(*p.records);
+	p.list[1] = (struct hw_desc){ .flags_op = OP(4, CRAV_RCR), .src = 0,
+				      .dst = p.phys[2], .size = 64,
+				      .completion = p.phys[0] + 6 * sizeof(*p.records) };
+	p.list[2] = (struct hw_desc){ .flags_op = OP(3, CRAV_RCR), .src = p.phys[1],
+				      .dst = p.phys[2] + 64, .size = 64,
+				      .completion = p.phys[0] + 7 * sizeof(*p.records) };
+	for (i = 5; i < 8; i++)
+		p.records[i].status = 0;
+	d = (struct hw_desc){ .flags_op = OP(1, CRAV_RCR), .src = p.phys[3], .size = 3 };
+	status = desc_run(&p, &d, 4);
+	for (i = 0; i < 3; i++)
+		st[i] = p.records[5 + i].status;
+	tap_ok(status == 1 && st[0] == 1 && st[1] == 1 && st[2] == 1 &&
+	       !p.dst[0] && !memcmp(p.dst + 64, p.src, 64) &&
+	       dsa_dev_counter(&dev, DSA_CNT_BATCH) == batches + 1,
+	       "a BATCH of NOOP, FILL and MEMMOVE completes them all (status %#x: %#x %#x %#x)",
+	       status, st[0], st[1], st[2]);
+
+	d = (struct hw_desc){ .flags_op = OP(2, CRAV_RCR) };
+	desc_expect(&p, &d, 8, 1, "DRAIN completes");
+
+	d = (struct hw_desc){ .flags_op = OP(0x3f, CRAV_RCR) };
+	desc_expect(&p, &d, 9, 0x10, "an unknown opcode fails");
+
+	/* idxd sets the WQ's maximum transfer to 2 MiB by default. */
+	d = (struct hw_desc){ .flags_op = OP(3, CRAV_RCR), .src = p.phys[1],
+			      .dst = p.phys[2], .size = 4 << 20 };
+	desc_expect(&p, &d, 10, 0x13, "a transfer over the WQ's maximum fails");
+
+	d = (struct hw_desc){ .flags_op = OP(1, CRAV_RCR), .src = p.phys[3], .size = 1 };
+	desc_expect(&p, &d, 11, 0x14, "a batch of one fails");
+
+	swerr = dsa_dev_counter(&dev, DSA_CNT_SWERR);
+	d = (struct hw_desc){ .flags_op = OP(0x3f, 0) };
+	desc_run(&p, &d, 12);
+	tap_ok(dsa_dev_counter(&dev, DSA_CNT_SWERR) == swerr + 1,
+	       "an error without a completion record goes to SWERR");
+	tap_ok(dsa_wq_down(false) == 0, "WQ disabled");
+}
+
+static void scenario_offload(struct run *run)
+{
+	struct counts d;
+	int node;
+
+	for (node = 1; node >= 0; node--) {
+		move_verified(run, node, 1, &d);
+		check_accounting(run, &d, node);
+		tap_ok(d.offloaded == run->region.nr_folios && d.failed == 0 &&
+		       d.device[DSA_CNT_ERRORS] == 0, "-> node %d: all %zu folios offloaded",
+		       node, run->region.nr_folios);
+	}
+}
+
+static void scenario_error(struct run *run)
+{
+	struct counts d;
+
+	/* A THP takes 32 descriptors: fail fewer, so that some THPs succeed. */
+	dsa_dev_write32(&dev, DSA_EMU_ERR_EVERY, run->kind == MIG_KIND_4K ? 4 : 40);
+	move_verified(run, 1, 1, &d);
+	check_accounting(run, &d, 1);
+	tap_ok(d.failed > 0 && d.offloaded + d.failed == run->region.nr_folios,
+	       "-> node 1: %llu folios fell back after device errors, %llu offloaded",
+	       d.failed, d.offloaded);
+	tap_ok(d.failed <= d.device[DSA_CNT_INJ_ERRORS] && (run->kind != MIG_KIND_4K ||
+	       d.failed == d.device[DSA_CNT_INJ_ERRORS]),
+	       "-> node 1: every fallback follows an injected device error (%llu)",
+	       (unsigned long long)d.device[DSA_CNT_INJ_ERRORS]);
+	dsa_dev_faults_off(&dev);
+	move_verified(run, 0, 1, &d);
+	check_accounting(run, &d, 0);
+}
+
+/*
+ * Descriptors the device accepted and has neither completed nor dropped as
+ * injected hangs (batch members complete without being submitted).
+ */
+static long long device_outstanding(void)
+{
+	return dsa_dev_counter(&dev, DSA_CNT_SUBMITTED) + dsa_dev_counter(&dev, DSA_CNT_BATCH_DESCS) -
+	       dsa_dev_counter(&dev, DSA_CNT_COMPLETED) - dsa_dev_counter(&dev, DSA_CNT_INJ_HANGS);
+}
+
+/* Copies the engine gave up on and still holds the destinations of. */
+static long long engine_held(void)
+{
+	return engine_counter("quarantined") - engine_counter("released");
+}
+
+/*
+ * Wait until the device has nothing left to complete and the engine holds
+ * no destination. Also what makes unloading the engine safe afterwards: a
+ * late callback must never find its module gone.
+ */
+static void wait_released(void)
+{
+	long long held = 1, busy = 1;
+	int i;
+
+	for (i = 0; i < 100 && (held || busy); i++) {
+		usleep(100 * 1000);
+		held = engine_held();
+		busy = device_outstanding();
+	}
+	tap_ok(!held && !busy, "every late completion arrived and released its destination"
+	       " (%lld held, %lld descriptors outstanding)", held, busy);
+}
+
+/*
+ * Unload the engine.  A channel given back with descriptors idxd never
+ * completed (it cannot terminate them) pins the module, whose text their
+ * late callbacks would run: then it must stay, and does.
+ */
+static int engine_unload(void)
+{
+	unsigned long long refs = 0;
+
+	if (knob_read_u64("/sys/module/" ENGINE_MODULE "/refcnt", &refs) || !refs)
+		return module_unload(ENGINE_MODULE);
+	tap_diag("the engine stays loaded (%llu references): it kept a channel with"
+		 " quarantined descriptors", refs);
+	return module_unload(ENGINE_MODULE) ? 0 : -EBUSY;
+}
+
+static void scenario_late(struct run *run)
+{
+	struct counts d;
+
+	/* 300 ms per descriptor, the engine waits 50 ms. */
+	dsa_dev_write32(&dev, DSA_EMU_DELAY_US, 300000);
+	move_verified(run, 1, MOVES, &d);
+	tap_ok(d.timed_out > 0, "-> node 1: copies timed out (%llu)", d.timed_out);
+	wait_released();
+	dsa_dev_faults_off(&dev);
+	move_verified(run, 0, MOVES, &d);
+	check_accounting(run, &d, 0);
+}
+
+static void scenario_hang(struct run *run)
+{
+	struct counts d;
+
+	dsa_dev_write32(&dev, DSA_EMU_HANG_EVERY, 64);
+	move_verified(run, 1, MOVES, &d);
+	tap_ok(d.timed_out > 0 && d.device[DSA_CNT_INJ_HANGS] > 0,
+	       "-> node 1: copies the device never completed timed out (%llu, %llu hung)",
+	       d.timed_out, (unsigned long long)d.device[DSA_CNT_INJ_HANGS]);
+	dsa_dev_faults_off(&dev);
+	move_verified(run, 0, MOVES, &d);
+	tap_ok(engine_held() > 0, "their destinations are quarantined (%lld)", engine_held());
+	tap_ok(dsa_wq_down(true) == 0, "accel-config --force disabled the WQ under the engine");
+	/*
+	 * idxd drops the descriptors still pending on a disabled WQ without
+	 * calling back (idxd_flush_pending_descs clears the callbacks), and
+	 * has no device_terminate_all: the engine cannot learn that they are
+	 * gone, so it keeps their destinations. Safe, but held for good.
+	 */
+	tap_ok(device_outstanding() == 0, "the device has nothing outstanding (%lld)",
+	       device_outstanding());
+	tap_diag("the engine still holds %lld destinations of never-completed copies",
+		 engine_held());
+}
+
+/*
+ * Migrate back and forth, verifying every round, while a child disables
+ * the WQ with accel-config --force (the engine holds its channel), and a
+ * few rounds after. The engine must drop the channel and the CPU take over.
+ */
+static void scenario_wq_disable(struct run *run)
+{
+	struct pattern_mismatch mismatch;
+	char channels[KNOB_VALUE_MAX] = "";
+	struct mig_move_result result;
+	struct counts before, d, back;
+	int status = -1, rounds = 0, bad = 0, after = 3, node = 1, i;
+	uint64_t deadline = time_now_ns() + 60ULL * 1000000000;
+	pid_t child;
+
+	counts_take(&before);
+	/* A shell at once: a forked copy of this process would share the region's pages. */
+	child = fork();
+	if (!child) {
+		execl("/bin/sh", "sh", "-c", "sleep 1.5; exec accel-config disable-wq --force"
+		      " dsa0/wq0.0 > /tmp/wq-disable.log 2>&1", (char *)NULL);
+		_exit(127);
+	}
+	while (after > 0 && time_now_ns() < deadline) {
+		mig_region_move(&run->region, node, &result);
+		if (!pattern_verify(run->region.addr, run->region.size, run->seed, &mismatch))
+			bad++;
+		node = !node;
+		rounds++;
+		if (status == -1 && waitpid(child, &status, WNOHANG) != child)
+			status = -1;
+		if (status != -1)
+			after--;
+	}
+	if (status == -1) {
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+	}
+	counts_take(&d);
+	counts_since(&d, &before);
+	dsa_run("cat /tmp/wq-disable.log");
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "accel-config --force disabled the WQ mid-loop (status %#x)", status);
+	tap_ok(!bad && rounds > after, "%d rounds of migration, every byte right in each"
+	       " (%d bad)", rounds, bad);
+	tap_ok(d.offloaded > 0, "the device copied before the WQ went away (%llu folios)",
+	       d.offloaded);
+	for (i = 0; i < 50; i++) {
+		if (!knob_read(ENGINE "channels", channels, sizeof(channels)) && !channels[0])
+			break;
+		usleep(100 * 1000);
+	}
+	tap_ok(i < 50, "the engine dropped the channel");
+	move_verified(run, 0, MOVES, &d);
+	move_verified(run, 1, MOVES, &back);
+	tap_ok(d.offloaded + back.offloaded == 0 && d.cpu + back.cpu >= (long long)
+	       run->region.nr_folios && d.device[DSA_CNT_MEMMOVE] + back.device[DSA_CNT_MEMMOVE] == 0,
+	       "the CPU took over: %lld folios, none through the device", d.cpu + back.cpu);
+}
+
+static int plan_for(enum scenario scenario)
+{
+	static const int plans[SC_COUNT] = {
+		[SC_PROBE] = 6, [SC_ACCEL_CONFIG] = 7, [SC_DMATEST] = 5, [SC_DESCRIPTORS] = 12,
+		[SC_OFFLOAD] = 2 * 5, [SC_ERROR] = 4 + 2 + 4, [SC_LATE] = 2 + 1 + 1 + 2 + 2,
+		[SC_HANG] = 2 + 1 + 2 + 1 + 1 + 1, [SC_WQ_DISABLE] = 4 + 2 + 2 + 1,
+	};
+
+	/* The first point, and for the engine's scenarios setup and teardown. */
+	return plans[scenario] + 1 + (scenario >= SC_OFFLOAD ? 4 : 0);
+}
+
+static void usage(const char *program)
+{
+	fprintf(stderr, "usage: %s --scenario NAME [--kind 4k|thp] [--mib N | --pages N]\n",
+		program);
+	exit(2);
+}
+
+static void parse_options(int argc, char **argv, struct run *run)
+{
+	static const struct option options[] = {
+		{ "scenario", required_argument, NULL, 's' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "mib", required_argument, NULL, 'm' },
+		{ "pages", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long value;
+	int opt;
+
+	run->scenario = SC_COUNT;
+	run->kind = MIG_KIND_4K;
+	run->size = 8 * SIZE_MIB;
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			for (run->scenario = 0; run->scenario < SC_COUNT &&
+			     strcmp(optarg, names[run->scenario]); run->scenario++)
+				;
+			break;
+		case 'k':
+			if (mig_kind_parse(optarg, &run->kind))
+				usage(argv[0]);
+			break;
+		case 'm':
+			if (parse_region_mib(optarg, &value))
+				usage(argv[0]);
+			run->size = value * SIZE_MIB;
+			break;
+		case 'p':
+			if (parse_long(optarg, 1, 65536, &value))
+				usage(argv[0]);
+			run->size = value * SIZE_4K;
+			break;
+		default:
+			usage(argv[0]);
+		}
+	}
+	if (run->scenario == SC_COUNT || optind != argc)
+		usage(argv[0]);
+}
+
+int main(int argc, char **argv)
+{
+	char state[32] = "";
+	struct run run;
+	bool ready;
+	int err;
+
+	parse_options(argc, argv, &run);
+	tap_plan(plan_for(run.scenario));
+	tap_diag("scenario %s, kind %s, %zu KiB", names[run.scenario],
+		 mig_kind_name(run.kind), run.size >> 10);
+	err = module_load("idxd") ? -ENOENT : dsa_dev_open(&dev);
+	if (!tap_ok(!err && dsa_dev_read32(&dev, DSA_EMU_MAGIC) == (uint32_t)DSA_EMU_MAGIC_VALUE,
+		    "idxd loaded, emulated DSA %s found, vendor window mapped", dev.bdf))
+		return tap_done();
+	dsa_dev_faults_off(&dev);
+	if (run.scenario < SC_OFFLOAD) {
+		if (run.scenario == SC_PROBE)
+			scenario_probe();
+		else if (run.scenario == SC_ACCEL_CONFIG)
+			scenario_accel_config();
+		else if (run.scenario == SC_DESCRIPTORS)
+			scenario_descriptors();
+		else
+			scenario_dmatest();
+		return tap_done();
+	}
+
+	ready = tap_ok(dsa_wq_up() == 0, "setup: a dedicated kernel WQ is enabled");
+	ready = tap_ok(ready && engine_setup(run.scenario == SC_LATE ? "50" :
+					     run.scenario == SC_HANG ? "100" : "2000"),
+		       "setup: engine with idxd channels only (any_provider=0)") && ready;
+	ready = tap_ok(ready && region_setup(&run), "setup: %zu KiB of %s folios on node 0",
+		       run.size >> 10, mig_kind_name(run.kind)) && ready;
+	if (ready) {
+		switch (run.scenario) {
+		case SC_OFFLOAD:
+			scenario_offload(&run);
+			break;
+		case SC_ERROR:
+			scenario_error(&run);
+			break;
+		case SC_LATE:
+			scenario_late(&run);
+			break;
+		case SC_HANG:
+			scenario_hang(&run);
+			break;
+		default:
+			scenario_wq_disable(&run);
+			break;
+		}
+		mig_region_destroy(&run.region);
+	}
+	dsa_dev_faults_off(&dev);
+	err = knob_restore(&saved) ?: engine_unload();
+	if (!knob_read(DSA_BUS "wq0.0/state", state, sizeof(state)) && !strcmp(state, "enabled"))
+		err = err ?: dsa_wq_down(false);
+	tap_ok(!err, "teardown: knobs restored, engine unloaded (or pinned, as said), WQ disabled");
+	dsa_dev_close(&dev);
+	return tap_done();
+}

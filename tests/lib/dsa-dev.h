@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The emulated Intel DSA (tools/qemu-dsa) from guest tests: finding the PCI
+ * device, its emulator-only vendor window in BAR0 (fault injection and the
+ * device model's counters, read through sysfs resource0), and work queues
+ * configured with Debian's accel-config.
+ */
+#ifndef TESTS_LIB_DSA_DEV_H
+#define TESTS_LIB_DSA_DEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Vendor window registers (tools/qemu-dsa/README.md). */
+#define DSA_EMU_MAGIC		0x1000
+#define DSA_EMU_ERR_EVERY	0x1008
+#define DSA_EMU_ERR_STATUS	0x100c
+#define DSA_EMU_DELAY_US	0x1010
+#define DSA_EMU_HANG_EVERY	0x1014
+#define DSA_EMU_RESET		0x1018
+#define DSA_EMU_COUNTERS	0x1100
+#define DSA_EMU_MAGIC_VALUE	0x3130554d45415344ULL	/* "DSAEMU01" */
+
+/* The device model's counters, in the order of its vendor window. */
+enum dsa_counter {
+	DSA_CNT_SUBMITTED, DSA_CNT_DROPPED, DSA_CNT_COMPLETED, DSA_CNT_MEMMOVE,
+	DSA_CNT_MEMMOVE_BYTES, DSA_CNT_FILL, DSA_CNT_COMPARE, DSA_CNT_NOOP,
+	DSA_CNT_DRAIN, DSA_CNT_BATCH, DSA_CNT_BATCH_DESCS, DSA_CNT_COMP_INTR,
+	DSA_CNT_MISC_INTR, DSA_CNT_ERRORS, DSA_CNT_INJ_ERRORS, DSA_CNT_INJ_HANGS,
+	DSA_CNT_SWERR, DSA_CNT_CMDS, DSA_CNT_NR
+};
+
+struct dsa_dev {
+	char bdf[32];			/* PCI address, e.g. 0000:00:02.0 */
+	volatile uint32_t *bar0;	/* resource0, mapped */
+	size_t bar0_size;
+};
+
+/* Find the first 8086:0b25 PCI device and map its BAR0. 0 or -errno. */
+int dsa_dev_open(struct dsa_dev *dev);
+void dsa_dev_close(struct dsa_dev *dev);
+
+uint32_t dsa_dev_read32(const struct dsa_dev *dev, unsigned int offset);
+void dsa_dev_write32(const struct dsa_dev *dev, unsigned int offset, uint32_t value);
+uint64_t dsa_dev_counter(const struct dsa_dev *dev, enum dsa_counter counter);
+/* Every counter at once. */
+void dsa_dev_counters(const struct dsa_dev *dev, uint64_t counters[DSA_CNT_NR]);
+/* No injected faults, no delay. */
+void dsa_dev_faults_off(const struct dsa_dev *dev);
+
+/* Run a shell command line, its output as diagnostics. Its exit status. */
+int dsa_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Configure and enable a dedicated kernel WQ named "dmaengine" (driver
+ * "dmaengine") on dsa0 with accel-config: wq0.0 in group 0 with engine 0,
+ * enabling dsa0 first when it is not. 0 or accel-config's exit status.
+ */
+int dsa_wq_up(void);
+/*
+ * Disable wq0.0 (--force: even while a client holds its channel). dsa0 stays
+ * enabled: 6.12.117's idxd dereferences a NULL event log when a device
+ * without one (DSA 1.0) is disabled (idxd_device_evl_free). 0 or exit status.
+ */
+int dsa_wq_down(bool force);
+/* The dmaengine channel of the enabled WQ ("dmaXchanY"). 0 or -errno. */
+int dsa_wq_channel(const struct dsa_dev *dev, char *name, size_t size);
+
+#endif /* TESTS_LIB_DSA_DEV_H */
