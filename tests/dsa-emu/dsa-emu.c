@@ -686,6 +686,7 @@ static void usage(const char *program)
 {
 	fprintf(stderr, "usage: %s --scenario NAME [--kind 4k|thp] [--mib N | --pages N]\n",
 		program);
+	print_names("scenarios", names, SC_COUNT);
 	exit(2);
 }
 
@@ -707,9 +708,8 @@ static void parse_options(int argc, char **argv, struct run *run)
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		switch (opt) {
 		case 's':
-			for (run->scenario = 0; run->scenario < SC_COUNT &&
-			     strcmp(optarg, names[run->scenario]); run->scenario++)
-				;
+			value = parse_name(optarg, names, SC_COUNT);
+			run->scenario = value < 0 ? SC_COUNT : value;
 			break;
 		case 'k':
 			if (mig_kind_parse(optarg, &run->kind))
