@@ -479,21 +479,31 @@ static unsigned int migrate_copy_account(struct migrate_copy_engine *engine,
 					 struct migrate_copy_batch *batch, u64 ns)
 {
 	unsigned int i, failed = 0, timed_out = 0;
+	unsigned long copied_pages = 0, failed_pages = 0;
 	size_t copied_bytes = 0;
 
 	for (i = 0; i < batch->nr; i++) {
-		if (!batch->items[i].result)
-			copied_bytes += folio_size(batch->items[i].src);
-		else if (batch->items[i].result == -ETIMEDOUT)
+		struct folio *src = batch->items[i].src;
+
+		if (!batch->items[i].result) {
+			copied_bytes += folio_size(src);
+			copied_pages += folio_nr_pages(src);
+		} else if (batch->items[i].result == -ETIMEDOUT) {
 			timed_out++;
-		else
+		} else {
 			failed++;
+			failed_pages += folio_nr_pages(src);
+		}
 	}
-	if (engine == &migrate_copy_cpu_engine)
+	if (engine == &migrate_copy_cpu_engine) {
 		count_vm_events(MIGRATE_COPY_CPU, batch->nr - failed - timed_out);
-	else
+		count_vm_events(MIGRATE_COPY_CPU_PAGES, copied_pages);
+	} else {
 		count_vm_events(MIGRATE_COPY_OFFLOAD, batch->nr - failed - timed_out);
+		count_vm_events(MIGRATE_COPY_OFFLOAD_PAGES, copied_pages);
+	}
 	count_vm_events(MIGRATE_COPY_FALLBACK, failed);
+	count_vm_events(MIGRATE_COPY_FALLBACK_PAGES, failed_pages);
 	failed += timed_out;
 	migrate_copy_update_rate(engine, batch->size_class, copied_bytes, ns);
 	trace_migrate_copy_batch(engine->ops->name, batch->nr, batch->bytes, ns,

@@ -2,7 +2,8 @@
 /*
  * /sys/kernel/mm/migrate_copy/: the knobs of the batched migration copy.
  *
- *   enabled          true or false (kstrtobool)
+ *   enabled          true or false (a whole kstrtobool word: 1/0, y/n, yes/no,
+ *                    t/f, true/false, on/off)
  *   engine           "[auto] cpu dma": write auto or an engine's name
  *   reasons          the migration reasons that use the batch copy, enabled
  *                    ones in brackets; write names, "all" or "none"
@@ -119,6 +120,39 @@ int migrate_copy_parse_min_bytes(const char *buf, size_t *bytes)
 	return 0;
 }
 
+/*
+ * A store sees at most PAGE_SIZE bytes of a write (sysfs cuts a longer one
+ * short) and parses them as a C string: refuse a write that filled the page,
+ * whose end is unknown, and one with a NUL before its end, whose rest would
+ * be ignored.
+ */
+static bool migrate_copy_input_ok(const char *buf, size_t count)
+{
+	return count < PAGE_SIZE && strnlen(buf, count) == count;
+}
+
+/*
+ * kstrtobool() decides on the first one or two characters, so it takes
+ * "10", "1garbage" or "offline": accept only its whole words, in any case,
+ * with one trailing newline.
+ */
+static int migrate_copy_parse_bool(const char *buf, size_t count, bool *value)
+{
+	static const char *const words[] = {
+		"0", "1", "n", "y", "no", "yes", "f", "t", "false", "true", "off", "on",
+	};
+	unsigned int i;
+
+	if (!migrate_copy_input_ok(buf, count))
+		return -EINVAL;
+	if (count && buf[count - 1] == '\n')
+		count--;
+	for (i = 0; i < ARRAY_SIZE(words); i++)
+		if (strlen(words[i]) == count && !strncasecmp(buf, words[i], count))
+			return kstrtobool(words[i], value);
+	return -EINVAL;
+}
+
 static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%s\n", str_true_false(migrate_copy_enabled()));
@@ -129,7 +163,7 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 {
 	bool enabled;
 
-	if (kstrtobool(buf, &enabled))
+	if (migrate_copy_parse_bool(buf, count, &enabled))
 		return -EINVAL;
 	mutex_lock(&migrate_copy_lock);
 	migrate_copy_set_enabled(enabled);
@@ -154,7 +188,7 @@ static ssize_t engine_store(struct kobject *kobj, struct kobj_attribute *attr,
 	char name[32];
 	ssize_t ret = count;
 
-	if (strscpy(name, buf, sizeof(name)) < 0)
+	if (!migrate_copy_input_ok(buf, count) || strscpy(name, buf, sizeof(name)) < 0)
 		return -EINVAL;
 	strim(name);
 	mutex_lock(&migrate_copy_lock);
@@ -187,6 +221,8 @@ static ssize_t reasons_store(struct kobject *kobj, struct kobj_attribute *attr,
 	unsigned long reasons;
 	int ret;
 
+	if (!migrate_copy_input_ok(buf, count))
+		return -EINVAL;
 	ret = migrate_copy_parse_reasons(buf, &reasons);
 	if (ret)
 		return ret;
@@ -205,7 +241,7 @@ static ssize_t min_batch_bytes_store(struct kobject *kobj, struct kobj_attribute
 {
 	size_t bytes;
 
-	if (migrate_copy_parse_min_bytes(buf, &bytes))
+	if (!migrate_copy_input_ok(buf, count) || migrate_copy_parse_min_bytes(buf, &bytes))
 		return -EINVAL;
 	WRITE_ONCE(migrate_copy_policy.min_batch_bytes, bytes);
 	return count;

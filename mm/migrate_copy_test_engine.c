@@ -14,6 +14,23 @@
  *   batches, folios, bytes, failed   what the engine saw and failed
  *   reset       write anything: zero the counters and the folio sequence
  *
+ * Negative controls: engines that are wrong on purpose, so the tests can
+ * show that their data checks and KASAN catch a wrong engine.
+ *   skip_write  Y: report every folio copied without writing its
+ *               destination (a lying engine)
+ *   corrupt     Y: copy every folio, then damage one byte of each of its
+ *               pages, and report it copied
+ *   lied        folios reported copied whose destination is not a copy
+ *   late_write_ms  0: off; N: N ms after a batch, write the first word of
+ *               each destination that this batch failed (fail_every)
+ *               again, without holding a reference: once migration freed
+ *               it, that is the use-after-free KASAN must report. Only a
+ *               page that looks free (no reference) is written, with
+ *               zero (init_on_free keeps free pages zeroed), so that a
+ *               page already reused is never corrupted.
+ *   late_writes, late_writes_skipped   pages written late, and left alone
+ *               because they were in use again
+ *
  * Not a product: say N unless you run the project's tests.
  */
 
@@ -25,17 +42,34 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #define TEST_ENGINE_GARBAGE	0x5a
+/* The byte of each page that the corrupt control damages. */
+#define TEST_ENGINE_CORRUPT_OFFSET	100
+/* Destinations the late-write control remembers at a time. */
+#define TEST_ENGINE_LATE_MAX	64
 
 static struct dentry *test_engine_dir;
 static u32 test_engine_fail_every;
 static bool test_engine_reclaim_alloc;
+static bool test_engine_skip_write;
+static bool test_engine_corrupt;
+static u32 test_engine_late_write_ms;
 static u64 test_engine_batches;
 static u64 test_engine_folios;
 static u64 test_engine_bytes;
 static u64 test_engine_failed;
+static u64 test_engine_lied;
+static u64 test_engine_late_writes;
+static u64 test_engine_late_writes_skipped;
 static DEFINE_SPINLOCK(test_engine_lock);
+
+/* The late-write control: pages to write later, under test_engine_lock. */
+static struct page *test_engine_late_pages[TEST_ENGINE_LATE_MAX];
+static unsigned int test_engine_late_count;
+static void test_engine_late_write(struct work_struct *work);
+static DECLARE_DELAYED_WORK(test_engine_late_work, test_engine_late_write);
 
 static void test_engine_scribble(struct folio *folio)
 {
@@ -47,6 +81,89 @@ static void test_engine_scribble(struct folio *folio)
 		memset(addr, TEST_ENGINE_GARBAGE, PAGE_SIZE);
 		kunmap_local(addr);
 	}
+}
+
+/* The corrupt control: a copy with one wrong byte in each page. */
+static int test_engine_copy_corrupt(struct folio *dst, struct folio *src)
+{
+	size_t offset;
+	int ret;
+
+	ret = folio_mc_copy(dst, src);
+	if (ret)
+		return ret;
+	for (offset = 0; offset < folio_size(dst); offset += PAGE_SIZE) {
+		u8 *addr = kmap_local_folio(dst, offset);
+
+		addr[TEST_ENGINE_CORRUPT_OFFSET] ^= 0xff;
+		kunmap_local(addr);
+	}
+	return 0;
+}
+
+/*
+ * Remember @dst, whose copy failed, for the late-write control. No
+ * reference is taken: that is the mistake the control makes on purpose.
+ */
+static void test_engine_remember_late(struct folio *dst)
+{
+	unsigned int ms = READ_ONCE(test_engine_late_write_ms);
+
+	if (!ms)
+		return;
+	spin_lock(&test_engine_lock);
+	if (test_engine_late_count < TEST_ENGINE_LATE_MAX)
+		test_engine_late_pages[test_engine_late_count++] = folio_page(dst, 0);
+	spin_unlock(&test_engine_lock);
+	mod_delayed_work(system_wq, &test_engine_late_work, msecs_to_jiffies(ms));
+}
+
+static void test_engine_late_write(struct work_struct *work)
+{
+	struct page *pages[TEST_ENGINE_LATE_MAX];
+	unsigned int i, count, written = 0;
+
+	spin_lock(&test_engine_lock);
+	count = test_engine_late_count;
+	memcpy(pages, test_engine_late_pages, count * sizeof(pages[0]));
+	test_engine_late_count = 0;
+	spin_unlock(&test_engine_lock);
+
+	for (i = 0; i < count; i++) {
+		u64 *addr;
+
+		if (page_ref_count(pages[i]))
+			continue;
+		/*
+		 * One plain store, not memset(): with compilers that cannot
+		 * prefix memory intrinsics for KASAN (GCC before 13), x86's
+		 * memset() is not checked, and a store is what KASAN sees.
+		 */
+		addr = kmap_local_page(pages[i]);
+		WRITE_ONCE(*addr, 0);
+		kunmap_local(addr);
+		written++;
+	}
+	spin_lock(&test_engine_lock);
+	test_engine_late_writes += written;
+	test_engine_late_writes_skipped += count - written;
+	spin_unlock(&test_engine_lock);
+}
+
+/* The result of a copy that does not fail, as the controls make it. */
+static int test_engine_copy_one(struct migrate_copy_item *item, unsigned int *lied)
+{
+	if (READ_ONCE(test_engine_skip_write)) {
+		(*lied)++;
+		return 0;
+	}
+	if (READ_ONCE(test_engine_corrupt)) {
+		int ret = test_engine_copy_corrupt(item->dst, item->src);
+
+		*lied += !ret;
+		return ret;
+	}
+	return folio_mc_copy(item->dst, item->src);
 }
 
 /* Whether the folio that is number @sequence since the last reset fails. */
@@ -74,7 +191,7 @@ static int test_engine_copy_batch(struct migrate_copy_engine *engine,
 				  struct migrate_copy_batch *batch)
 {
 	u64 sequence = test_engine_claim_folios(batch);
-	unsigned int i, failed = 0;
+	unsigned int i, failed = 0, lied = 0;
 
 	if (READ_ONCE(test_engine_reclaim_alloc))
 		kfree(kmalloc(SZ_4K, GFP_KERNEL));
@@ -83,15 +200,17 @@ static int test_engine_copy_batch(struct migrate_copy_engine *engine,
 
 		if (test_engine_should_fail(sequence + i)) {
 			test_engine_scribble(item->dst);
+			test_engine_remember_late(item->dst);
 			item->result = -EIO;
 			failed++;
 		} else {
-			item->result = folio_mc_copy(item->dst, item->src);
+			item->result = test_engine_copy_one(item, &lied);
 			failed += item->result != 0;
 		}
 	}
 	spin_lock(&test_engine_lock);
 	test_engine_failed += failed;
+	test_engine_lied += lied;
 	spin_unlock(&test_engine_lock);
 	return failed;
 }
@@ -114,6 +233,9 @@ static int test_engine_reset_set(void *data, u64 value)
 	test_engine_folios = 0;
 	test_engine_bytes = 0;
 	test_engine_failed = 0;
+	test_engine_lied = 0;
+	test_engine_late_writes = 0;
+	test_engine_late_writes_skipped = 0;
 	spin_unlock(&test_engine_lock);
 	return 0;
 }
@@ -129,6 +251,14 @@ static void test_engine_debugfs_init(void)
 	debugfs_create_u64("folios", 0400, test_engine_dir, &test_engine_folios);
 	debugfs_create_u64("bytes", 0400, test_engine_dir, &test_engine_bytes);
 	debugfs_create_u64("failed", 0400, test_engine_dir, &test_engine_failed);
+	debugfs_create_bool("skip_write", 0600, test_engine_dir, &test_engine_skip_write);
+	debugfs_create_bool("corrupt", 0600, test_engine_dir, &test_engine_corrupt);
+	debugfs_create_u64("lied", 0400, test_engine_dir, &test_engine_lied);
+	debugfs_create_u32("late_write_ms", 0600, test_engine_dir,
+			   &test_engine_late_write_ms);
+	debugfs_create_u64("late_writes", 0400, test_engine_dir, &test_engine_late_writes);
+	debugfs_create_u64("late_writes_skipped", 0400, test_engine_dir,
+			   &test_engine_late_writes_skipped);
 	debugfs_create_file_unsafe("reset", 0200, test_engine_dir, NULL,
 				   &test_engine_reset_fops);
 }
@@ -150,6 +280,7 @@ module_init(test_engine_init);
 static void __exit test_engine_exit(void)
 {
 	migrate_copy_engine_unregister(&test_engine);
+	cancel_delayed_work_sync(&test_engine_late_work);
 	debugfs_remove(test_engine_dir);
 }
 module_exit(test_engine_exit);
