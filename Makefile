@@ -10,6 +10,7 @@
 #   make vanilla  build the unpatched base with the same config
 #   make series   the overlay as a git format-patch series against the base
 #   make series-check   ... and build every patch of it (slow)
+#   make fresh-check    .ci/run in a clean debootstrapped bookworm root (as root)
 #
 # Variables: ONLY=<glob> runs only the guest tests whose suite/name match,
 # COPY=dsa|soft|cpu picks how make run copies (emulated DSA by default),
@@ -38,12 +39,12 @@ export BUILD
 
 .PHONY: all deps source config kernel kernel-off guest-bin initramfs initramfs-off \
 	initramfs-vanilla qemu run test bench stress vanilla \
-	series series-check static-checks host-tests clean distclean help
+	series series-check static-checks host-tests fresh-check clean distclean help
 
 all: kernel initramfs
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@tools/install-deps.sh
@@ -57,8 +58,12 @@ config: source
 kernel: deps
 	@tools/kernel-tree.sh build
 
+# Programs written on the kernel's kselftest_harness.h (tests/reliability)
+# need the extracted pristine tree.
 guest-bin: deps
-	@$(MAKE) -s -C tests OUT=$(GUEST_BIN)
+	@tools/kernel-tree.sh pristine
+	@$(MAKE) -s -C tests OUT=$(GUEST_BIN) \
+		KSFT_DIR=$(BUILD)/pristine/linux-source-6.12/tools/testing/selftests
 
 initramfs: kernel guest-bin
 	@tools/mkinitramfs.sh $(INITRAMFS) $(GUEST_BIN) $(BUILD)/obj/modroot
@@ -111,10 +116,15 @@ bench: initramfs initramfs-vanilla qemu
 stress: initramfs qemu
 	@$(PYTHON) tools/harness/run.py test --qemu $(QEMU) --kernel $(KERNEL) --initrd $(INITRAMFS) \
 		--outdir $(BUILD)/guest-stress --manifest stress-manifest \
-		--results $(BUILD)/stress-results.json --only '$(ONLY)'
+		--results $(BUILD)/stress-results.json --only '$(ONLY)' --timeout 7200
 
 vanilla: deps
 	@tools/kernel-tree.sh vanilla
+
+# FRESH_STEPS=all|source|deps, FRESH_CACHES=cold|host, FRESH_WORKTREE=1:
+# see tools/fresh-check.sh.
+fresh-check:
+	@tools/fresh-check.sh
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/obj-off $(BUILD)/vanilla $(BUILD)/guest-* $(BUILD)/series* \

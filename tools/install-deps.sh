@@ -1,17 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# install-deps.sh: install the Debian packages the project needs, idempotently.
-# Only what is missing is installed; a second run does nothing.
+# install-deps.sh [PACKAGE...]: install the Debian packages the project needs
+# (or only the packages named, e.g. debootstrap for make fresh-check),
+# idempotently. Only what is missing is installed; a second run does nothing.
 set -euo pipefail
 
 PACKAGES="linux-source-6.12 qemu-system-x86 ccache busybox-static gcc make
 libc6-dev flex bison bc libelf-dev libssl-dev cpio xz-utils kmod rsync file
 patch perl git python3 libnuma-dev sparse e2fsprogs gzip
 dpkg-dev meson ninja-build pkg-config libglib2.0-dev libpixman-1-dev zlib1g-dev
-accel-config libaccel-config1"
+accel-config libaccel-config1 libfdt-dev"
 # The fourth line builds the QEMU with the emulated DSA (tools/qemu-dsa);
 # accel-config goes into the guest's initramfs.
+if [ $# -gt 0 ]; then PACKAGES="$*"; fi
 
 missing=""
 for pkg in $PACKAGES; do

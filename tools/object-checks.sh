@@ -10,9 +10,10 @@
 #
 # Works in its own output directories (build/obj-check, build/obj-check-base)
 # so the normal build is not disturbed. Needs build/obj/.config (make kernel).
+# No new object, or an object that does not build, is a failing row.
 set -uo pipefail
 
-TOP=$(cd "$(dirname "$0")/.." && pwd)
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 SRC=$BUILD/src
 PRISTINE=$BUILD/pristine/linux-source-6.12
@@ -46,39 +47,43 @@ prepare() {
 		prepare >/dev/null 2>&1
 }
 
-# The W=1 and sparse warnings of object $3 of tree $1 in $2, without line
-# numbers, one per line.
-warnings() {
-	local src=$1 obj=$2 object=$3
-	make -C "$src" O="$obj" ARCH=x86_64 CC="ccache gcc" W=1 C=2 CHECK=sparse \
-		"$object" 2>&1 | grep -E '(warning|error):' |
-		sed -E 's|^[^ ]*/([^/ ]+):[0-9]+:[0-9]+:|\1:|' | sort
+# Compiler and sparse output on stdin -> its warnings and errors without
+# directories, line and column numbers, sorted, one per line: the same
+# warning at another line is the same warning.
+filter_warnings() {
+	grep -E '(warning|error):' |
+		sed -E 's|^([^ :]*/)?([^/ :]+):[0-9]+(:[0-9]+)?:|\2:|' | sort
 }
 
-config=$BUILD/obj/.config
-[ -f "$config" ] || { printf 'fail\tconfigured tree\tno build/obj/.config: run make kernel\n'; exit 0; }
-command -v sparse >/dev/null || { printf 'fail\tsparse\tsparse is not installed\n'; exit 0; }
-prepare "$SRC" "$CHECK_OBJ" "$config" ||
-	{ printf 'fail\tprepare\tcannot prepare %s\n' "${CHECK_OBJ#$TOP/}"; exit 0; }
+# The W=1 and sparse warnings of object $3 of tree $1 in $2, one per line;
+# an object that does not build says so (no output must not pass). The
+# object is removed first: kbuild would not compile an up-to-date one
+# again, and its gcc warnings would be missing (ccache replays them).
+warnings() {
+	local src=$1 obj=$2 object=$3 out rc
+	rm -f "$obj/$object"
+	out=$(make -C "$src" O="$obj" ARCH=x86_64 CC="ccache gcc" W=1 C=2 CHECK=sparse \
+		"$object" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | filter_warnings
+	[ "$rc" -eq 0 ] || echo "$object: does not build (make exit code $rc)"
+}
 
-for object in $(new_objects); do
-	found=$(warnings "$SRC" "$CHECK_OBJ" "$object")
+# new_row OBJECT WARNINGS: an object of a new file must have no warning.
+new_row() {
+	local object=$1 found=$2
 	if [ -z "$found" ]; then
 		printf 'ok\t%s: W=1 and sparse clean\t\n' "$object"
 	else
 		printf 'fail\t%s: W=1 and sparse clean\t%s\n' "$object" \
 			"$(printf '%s\n' "$found" | head -n 15 | oneline)"
 	fi
-done
+}
 
-objects=$(patched_objects)
-[ -n "$objects" ] || exit 0
-# The pristine tree does not know our config symbols: olddefconfig drops them.
-prepare "$PRISTINE" "$BASE_OBJ" "$config" ||
-	{ printf 'fail\tprepare\tcannot prepare %s\n' "${BASE_OBJ#$TOP/}"; exit 0; }
-for object in $objects; do
-	ours=$(warnings "$SRC" "$CHECK_OBJ" "$object")
-	theirs=$(warnings "$PRISTINE" "$BASE_OBJ" "$object")
+# patched_row OBJECT OURS THEIRS: a patched upstream object must have no
+# warning that the pristine tree's object (THEIRS) lacks.
+patched_row() {
+	local object=$1 ours=$2 theirs=$3 added what
 	added=$(comm -23 <(printf '%s\n' "$ours" | grep .) <(printf '%s\n' "$theirs" | grep .))
 	what="$object: no W=1 or sparse warning beyond the pristine tree's $(printf '%s\n' "$theirs" | grep -c .)"
 	if [ -z "$added" ]; then
@@ -86,4 +91,35 @@ for object in $objects; do
 	else
 		printf 'fail\t%s\t%s\n' "$what" "$(printf '%s\n' "$added" | head -n 15 | oneline)"
 	fi
-done
+}
+
+main() {
+	local config=$BUILD/obj/.config object objects
+	objects=$(new_objects)
+	[ -n "$objects" ] ||
+		{ printf 'fail\tnew objects\tfound no new .c file in %s to check\n' "$OVERLAY_DIRS"; exit 0; }
+	[ -f "$config" ] || { printf 'fail\tconfigured tree\tno build/obj/.config: run make kernel\n'; exit 0; }
+	command -v sparse >/dev/null || { printf 'fail\tsparse\tsparse is not installed\n'; exit 0; }
+	prepare "$SRC" "$CHECK_OBJ" "$config" ||
+		{ printf 'fail\tprepare\tcannot prepare %s\n' "${CHECK_OBJ#$TOP/}"; exit 0; }
+
+	for object in $objects; do
+		new_row "$object" "$(warnings "$SRC" "$CHECK_OBJ" "$object")"
+	done
+
+	objects=$(patched_objects)
+	[ -n "$objects" ] || exit 0
+	# The pristine tree does not know our config symbols: olddefconfig drops them.
+	prepare "$PRISTINE" "$BASE_OBJ" "$config" ||
+		{ printf 'fail\tprepare\tcannot prepare %s\n' "${BASE_OBJ#$TOP/}"; exit 0; }
+	for object in $objects; do
+		patched_row "$object" "$(warnings "$SRC" "$CHECK_OBJ" "$object")" \
+			"$(warnings "$PRISTINE" "$BASE_OBJ" "$object")"
+	done
+	exit 0
+}
+
+# Sourced (as the host self-tests do), it only defines its functions.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	main "$@"
+fi

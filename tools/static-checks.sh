@@ -11,17 +11,22 @@
 #   static/kernel-doc     scripts/kernel-doc -Wall on every new .c/.h file
 #   static/w1-sparse      W=1 and sparse: clean on new objects, nothing beyond
 #                         the pristine tree on patched ones (object-checks.sh)
+#
+# A check that finds nothing to check (no patch, no file, no object) fails:
+# a green result must mean that something was checked. Sourced (as the host
+# self-tests do), it only defines its functions.
 set -u
 
-TOP=$(cd "$(dirname "$0")/.." && pwd)
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 PRISTINE=$BUILD/pristine/linux-source-6.12
 OVERLAY_DIRS="mm drivers include"
 
-# check NAME: reads "status<TAB>description<TAB>details" lines on stdin
-# (status: ok, fail or skip) and prints one TAP block for them.
+# check NAME WHAT: reads "status<TAB>description<TAB>details" lines on stdin
+# (status: ok, fail or skip) and prints one TAP block for them. No line at
+# all is a failure: "found no WHAT to check".
 check() {
-	local name=$1 n=0 failed=0 status what details
+	local name=$1 nothing=${2:-input} n=0 failed=0 status what details
 	local -a lines=()
 	while IFS=$'\t' read -r status what details; do
 		lines+=("$status"$'\t'"$what"$'\t'"$details")
@@ -29,8 +34,10 @@ check() {
 	echo "HARNESS: begin static/$name"
 	echo "TAP version 13"
 	if [ ${#lines[@]} -eq 0 ]; then
-		echo "1..0 # SKIP nothing to check yet"
-		echo "HARNESS: end static/$name rc=0 seconds=0"
+		echo "1..1"
+		echo "not ok 1 - found no $nothing to check"
+		echo "# a check that checked nothing is not a pass"
+		echo "HARNESS: end static/$name rc=1 seconds=0"
 		return
 	fi
 	echo "1..${#lines[@]}"
@@ -53,7 +60,7 @@ oneline() { tr '\n' '\v' | sed 's/\v$//'; }
 
 patches_apply() {
 	local tmp p out
-	tmp=$(mktemp -d "$BUILD/static.XXXXXX")
+	tmp=$(mktemp -d "$BUILD/static.XXXXXX") || return
 	cp -al "$PRISTINE/." "$tmp/" && chmod -R u+w "$tmp"
 	for p in $(sed -e 's/#.*//' "$TOP/patches/series" 2>/dev/null | awk '{ print $1 }'); do
 		if out=$("$TOP/tools/kernel-tree.sh" apply-strict "$TOP/patches/$p" "$tmp" 2>&1); then
@@ -96,10 +103,16 @@ kernel_doc() {
 	done
 }
 
-[ -d "$PRISTINE" ] || { echo "static-checks: run make source first" >&2; exit 1; }
-patches_apply | check patches-apply
-checkpatch | check checkpatch
-kernel_doc | check kernel-doc
-"$TOP/tools/object-checks.sh" | check w1-sparse
-# The verdicts are in the TAP above; run.py fails a check whose block is missing.
-exit 0
+main() {
+	[ -d "$PRISTINE" ] || { echo "static-checks: run make source first" >&2; exit 1; }
+	patches_apply | check patches-apply "patch in patches/series"
+	checkpatch | check checkpatch "patch in ${BUILD#$TOP/}/series"
+	kernel_doc | check kernel-doc ".c or .h file in $OVERLAY_DIRS"
+	"$TOP/tools/object-checks.sh" | check w1-sparse "object"
+	# The verdicts are in the TAP above; run.py fails a check whose block is missing.
+	exit 0
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	main "$@"
+fi

@@ -15,7 +15,9 @@
  *   descriptors raw descriptors written with MOVDIR64B from user space to the
  *               WQ's portal (BAR2): NOOP, FILL, MEMMOVE, COMPARE, BATCH,
  *               DRAIN, and the errors for a bad opcode, a transfer over
- *               the WQ's maximum, a batch of one, no completion record
+ *               the WQ's maximum, a batch of one, no completion record.
+ *               User space knows only physical addresses: the device's
+ *               emulator-only IOMMU bypass is on for it
  *   offload     move_pages node 0 -> 1 -> 0 through the engine with only
  *               idxd channels (any_provider=0): bytes verified, the device's
  *               MEMMOVE bytes equal the bytes of the folios it offloaded
@@ -27,6 +29,15 @@
  *               out and are retried; disabling the WQ aborts them
  *   wq-disable  accel-config disables the WQ while a child migrates and
  *               verifies in a loop: no crash, the CPU takes over
+ *   iommu-fault with the guest IOMMU (intel-iommu, strict): raw descriptors
+ *               whose source, destination or descriptor list is not mapped
+ *               complete with DSA's page fault statuses and the faulting
+ *               address, and write nothing; one whose completion record is
+ *               not mapped goes to SWERR (0x1a), which idxd logs; then the
+ *               device gives every 4th descriptor of the engine's a
+ *               destination (then a source) that does not translate:
+ *               idxd reports them failed, those folios fall back to the
+ *               CPU, every byte right
  *
  * Everything is put back at the end: knobs, faults, the WQ disabled. The
  * device stays enabled (see dsa_wq_down()).
@@ -55,12 +66,12 @@
 
 enum scenario {
 	SC_PROBE, SC_ACCEL_CONFIG, SC_DMATEST, SC_DESCRIPTORS, SC_OFFLOAD, SC_ERROR, SC_LATE,
-	SC_HANG, SC_WQ_DISABLE, SC_COUNT
+	SC_HANG, SC_WQ_DISABLE, SC_IOMMU_FAULT, SC_COUNT
 };
 
 static const char *const names[SC_COUNT] = {
 	"probe", "accel-config", "dmatest", "descriptors", "offload", "error", "late", "hang",
-	"wq-disable",
+	"wq-disable", "iommu-fault",
 };
 
 static struct dsa_dev dev;
@@ -318,8 +329,15 @@ struct completion_record {
 	uint8_t result;
 	uint16_t rsvd;
 	uint32_t bytes_completed;
-	uint64_t rest[3];
+	uint64_t fault_addr;
+	uint64_t rest[2];
 } __attribute__((packed, aligned(32)));
+
+/* Completion statuses (include/uapi/linux/idxd.h) */
+#define COMP_PAGE_FAULT_NOBOF	0x03
+#define COMP_BATCH_PAGE_FAULT	0x06
+#define COMP_CRA_XLAT		0x1a
+#define COMP_STATUS_WRITE	0x80
 
 #define OP(op, flags)	((uint32_t)(op) << 24 | (flags))
 #define CRAV_RCR	(0x0004 | 0x0008)
@@ -416,6 +434,8 @@ static void scenario_descriptors(void)
 	if (!tap_ok(dsa_wq_up() == 0 && desc_pages_setup(&p),
 		    "wq0.0 enabled, its portal mapped, four pinned pages"))
 		return;
+	/* Physical addresses are no IOVAs when the guest IOMMU translates. */
+	dsa_dev_write32(&dev, DSA_EMU_BYPASS, DSA_BYPASS_ALL);
 	memset(&d, 0, sizeof(d));
 	d.flags_op = OP(0, CRAV_RCR);
 	desc_expect(&p, &d, 0, 1, "NOOP completes");
@@ -483,6 +503,7 @@ static void scenario_descriptors(void)
 	desc_run(&p, &d, 12);
 	tap_ok(dsa_dev_counter(&dev, DSA_CNT_SWERR) == swerr + 1,
 	       "an error without a completion record goes to SWERR");
+	dsa_dev_write32(&dev, DSA_EMU_BYPASS, 0);
 	tap_ok(dsa_wq_down(false) == 0, "WQ disabled");
 }
 
@@ -670,12 +691,202 @@ static void scenario_wq_disable(struct run *run)
 	       "the CPU took over: %lld folios, none through the device", d.cpu + back.cpu);
 }
 
+/* ---- the guest IOMMU ---- */
+
+/*
+ * The IOMMU domain type of the device's group: "DMA" when the IOMMU
+ * translates in strict mode (every unmap invalidates at once), "DMA-FQ"
+ * lazy, "identity" passthrough; "" without an IOMMU.
+ */
+static void iommu_domain_type(char *type, size_t size)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group/type", dev.bdf);
+	if (knob_read(path, type, size))
+		type[0] = 0;
+}
+
+/* idxd's report of a software error: its "err[N]: 0x..." lines since @kmsg's offset. */
+static bool idxd_swerr_logged(int kmsg, unsigned long long err[4])
+{
+	char record[1024], *line, *at;
+	unsigned int seen = 0, i;
+	unsigned long long value;
+	ssize_t len;
+
+	while ((len = read(kmsg, record, sizeof(record) - 1)) > 0 || (len < 0 && errno == EPIPE)) {
+		if (len < 0)
+			continue;
+		record[len] = 0;
+		line = strchr(record, ';');
+		if (!line || !strstr(line, dev.bdf) || !(at = strstr(line, "err[")))
+			continue;
+		tap_diag("%s", strsep(&line, "\n") + 1);
+		if (sscanf(at, "err[%u]: %llx", &i, &value) == 2 && i < 4) {
+			err[i] = value;
+			seen |= 1U << i;
+		}
+	}
+	return seen == 0xf;
+}
+
+static bool page_is(const uint8_t *page, uint8_t byte)
+{
+	size_t i;
+
+	for (i = 0; i < SIZE_4K; i++)
+		if (page[i] != byte)
+			return false;
+	return true;
+}
+
+/*
+ * Raw descriptors through the IOMMU. User space has no IOVA of its own: the
+ * physical addresses of its pinned pages are addresses the IOMMU does not
+ * translate for the device, so every access to them must fault. To read
+ * their completion records, records alone bypass the IOMMU (emulator only);
+ * the last descriptor's record does not.
+ */
+static void iommu_raw_descriptors(void)
+{
+	struct desc_pages p = { 0 };
+	struct completion_record *rec;
+	unsigned long long err[4] = { 0 };
+	uint64_t xlat, swerr;
+	struct hw_desc d;
+	uint8_t status;
+	bool logged = false;
+	int i, kmsg;
+
+	if (!tap_ok(desc_pages_setup(&p), "wq0.0's portal mapped, four pinned pages")) {
+		for (i = 0; i < 6; i++)
+			tap_ok(false, "skipped: no pages");
+		return;
+	}
+	xlat = dsa_dev_counter(&dev, DSA_CNT_XLAT_FAULTS);
+	dsa_dev_write32(&dev, DSA_EMU_BYPASS, DSA_BYPASS_RECORDS);
+
+	/* MEMMOVE from a source that does not translate. */
+	memset(p.src, 0x5a, SIZE_4K);
+	memset(p.dst, 0xc3, SIZE_4K);
+	d = (struct hw_desc){ .flags_op = OP(3, CRAV_RCR), .src = p.phys[1],
+			      .dst = p.phys[2], .size = SIZE_4K };
+	status = desc_run(&p, &d, 0);
+	rec = &p.records[0];
+	tap_ok(status == COMP_PAGE_FAULT_NOBOF && rec->fault_addr == p.phys[1] &&
+	       !rec->bytes_completed && page_is(p.dst, 0xc3),
+	       "MEMMOVE from an unmapped source: page fault on read (status %#x), fault_addr"
+	       " %#llx (source %#llx), %u bytes completed, destination untouched", status,
+	       (unsigned long long)rec->fault_addr, (unsigned long long)p.phys[1],
+	       rec->bytes_completed);
+
+	/* FILL of a destination that does not translate. */
+	d = (struct hw_desc){ .flags_op = OP(4, CRAV_RCR), .src = 0x1122334455667788ULL,
+			      .dst = p.phys[2], .size = SIZE_4K };
+	status = desc_run(&p, &d, 1);
+	rec = &p.records[1];
+	tap_ok(status == (COMP_PAGE_FAULT_NOBOF | COMP_STATUS_WRITE) &&
+	       rec->fault_addr == p.phys[2] && !rec->bytes_completed && page_is(p.dst, 0xc3),
+	       "FILL of an unmapped destination: page fault on write (status %#x), fault_addr"
+	       " %#llx (destination %#llx), nothing written", status,
+	       (unsigned long long)rec->fault_addr, (unsigned long long)p.phys[2]);
+
+	/* A BATCH whose descriptor list does not translate. */
+	memset(p.list, 0, 2 * sizeof(*p.list));
+	p.list[0] = (struct hw_desc){ .flags_op = OP(4, CRAV_RCR), .dst = p.phys[2],
+				      .size = 64, .completion = p.phys[0] + 3 * sizeof(*rec) };
+	p.list[1] = p.list[0];
+	p.records[3].status = 0;
+	d = (struct hw_desc){ .flags_op = OP(1, CRAV_RCR), .src = p.phys[3], .size = 2 };
+	status = desc_run(&p, &d, 2);
+	rec = &p.records[2];
+	tap_ok(status == COMP_BATCH_PAGE_FAULT && rec->fault_addr == p.phys[3] &&
+	       !rec->bytes_completed && !p.records[3].status && page_is(p.dst, 0xc3),
+	       "BATCH with an unmapped descriptor list: batch page fault (status %#x),"
+	       " fault_addr %#llx (list %#llx), no member ran", status,
+	       (unsigned long long)rec->fault_addr, (unsigned long long)p.phys[3]);
+
+	/* The same MEMMOVE with all DMA untranslated: the IOMMU was what stopped it. */
+	dsa_dev_write32(&dev, DSA_EMU_BYPASS, DSA_BYPASS_ALL);
+	d = (struct hw_desc){ .flags_op = OP(3, CRAV_RCR), .src = p.phys[1],
+			      .dst = p.phys[2], .size = SIZE_4K };
+	status = desc_run(&p, &d, 4);
+	tap_ok(status == 1 && page_is(p.dst, 0x5a),
+	       "control: the same MEMMOVE, bypassing the IOMMU, copies (status %#x)", status);
+
+	/* A completion record that does not translate: SWERR, which idxd reads and logs. */
+	dsa_dev_write32(&dev, DSA_EMU_BYPASS, 0);
+	swerr = dsa_dev_counter(&dev, DSA_CNT_SWERR);
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	lseek(kmsg, 0, SEEK_END);
+	d = (struct hw_desc){ .flags_op = OP(0, CRAV_RCR) };
+	status = desc_run(&p, &d, 5);
+	for (i = 0; i < 50 && !logged; i++) {
+		logged = idxd_swerr_logged(kmsg, err);
+		if (!logged)
+			usleep(100 * 1000);
+	}
+	close(kmsg);
+	tap_ok(!status && dsa_dev_counter(&dev, DSA_CNT_SWERR) == swerr + 1 && logged &&
+	       ((err[0] >> 8) & 0xff) == COMP_CRA_XLAT && (err[0] & 0x21) == 0x21 &&
+	       err[2] == p.phys[0] + 5 * sizeof(*rec),
+	       "NOOP with an unmapped completion record: no record (status %#x), SWERR error"
+	       " %#llx (completion record translation), write, fault address %#llx: idxd"
+	       " logged err[0] %#llx err[2] %#llx", status, (err[0] >> 8) & 0xff, err[2],
+	       err[0], err[2]);
+	xlat = dsa_dev_counter(&dev, DSA_CNT_XLAT_FAULTS) - xlat;
+	tap_ok(xlat == 4, "the device counted 4 accesses the IOMMU refused (%llu)",
+	       (unsigned long long)xlat);
+}
+
+/*
+ * Descriptors idxd submits for the engine, every 4th given a @target
+ * address that does not translate: genuine IOMMU faults, reported in
+ * idxd's completion records (mapped); idxd completes them with
+ * DMA_TRANS_WRITE_FAILED and the engine falls back for those folios.
+ */
+static void iommu_engine_faults(struct run *run, int node, uint32_t target)
+{
+	const char *what = target == DSA_XLAT_SOURCE ? "source" : "destination";
+	struct counts d;
+	uint64_t injected;
+
+	dsa_dev_write32(&dev, DSA_EMU_XLAT_TARGET, target);
+	dsa_dev_write32(&dev, DSA_EMU_XLAT_EVERY, 4);
+	move_verified(run, node, 1, &d);
+	dsa_dev_write32(&dev, DSA_EMU_XLAT_EVERY, 0);
+	check_accounting(run, &d, node);
+	injected = d.device[DSA_CNT_INJ_XLAT];
+	tap_ok(injected > 0 && d.failed > 0 && d.offloaded + d.failed == run->region.nr_folios &&
+	       d.failed == injected && d.device[DSA_CNT_ERRORS] == injected &&
+	       d.device[DSA_CNT_XLAT_FAULTS] >= injected,
+	       "-> node %d: %llu descriptors with an unmapped %s faulted (%llu refused"
+	       " accesses), idxd failed them: %llu folios fell back, %llu offloaded", node,
+	       (unsigned long long)injected, what,
+	       (unsigned long long)d.device[DSA_CNT_XLAT_FAULTS], d.failed, d.offloaded);
+}
+
+static void scenario_iommu_fault(struct run *run)
+{
+	char type[32];
+
+	iommu_domain_type(type, sizeof(type));
+	tap_ok(!strcmp(type, "DMA"), "the guest IOMMU translates %s's DMA, strict (domain %s)",
+	       dev.bdf, type[0] ? type : "none");
+	iommu_raw_descriptors();
+	dsa_dev_faults_off(&dev);
+	iommu_engine_faults(run, 1, DSA_XLAT_DESTINATION);
+	iommu_engine_faults(run, 0, DSA_XLAT_SOURCE);
+}
+
 static int plan_for(enum scenario scenario)
 {
 	static const int plans[SC_COUNT] = {
 		[SC_PROBE] = 6, [SC_ACCEL_CONFIG] = 7, [SC_DMATEST] = 5, [SC_DESCRIPTORS] = 12,
 		[SC_OFFLOAD] = 2 * 5, [SC_ERROR] = 4 + 2 + 4, [SC_LATE] = 2 + 1 + 1 + 2 + 2,
 		[SC_HANG] = 2 + 1 + 2 + 1 + 1 + 1, [SC_WQ_DISABLE] = 4 + 2 + 2 + 1,
+		[SC_IOMMU_FAULT] = 1 + 7 + 2 * 5,
 	};
 
 	/* The first point, and for the engine's scenarios setup and teardown. */
@@ -741,6 +952,11 @@ int main(int argc, char **argv)
 	int err;
 
 	parse_options(argc, argv, &run);
+	if (run.scenario == SC_IOMMU_FAULT && access("/sys/class/iommu/dmar0", F_OK)) {
+		tap_skip_all("no guest IOMMU: the harness adds intel-iommu only for a QEMU whose"
+			     " intel-dsa reports translation faults");
+		return tap_done();
+	}
 	tap_plan(plan_for(run.scenario));
 	tap_diag("scenario %s, kind %s, %zu KiB", names[run.scenario],
 		 mig_kind_name(run.kind), run.size >> 10);
@@ -780,6 +996,9 @@ int main(int argc, char **argv)
 			break;
 		case SC_HANG:
 			scenario_hang(&run);
+			break;
+		case SC_IOMMU_FAULT:
+			scenario_iommu_fault(&run);
 			break;
 		default:
 			scenario_wq_disable(&run);

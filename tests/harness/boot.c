@@ -20,7 +20,12 @@
 #define TOPOLOGY_KEY		"topology"
 #define TOPOLOGY_MAX_NODES	64
 #define TOPOLOGY_TEXT_MAX	2048
-#define MEMTOTAL_MIN_PERCENT	80
+/*
+ * The kernel keeps some of each node for itself; on the test kernel,
+ * KASAN's shadow (an eighth of all RAM) is taken from node 0 alone, which
+ * leaves it about 70% of its memory.
+ */
+#define MEMTOTAL_MIN_PERCENT	60
 
 struct expected_node {
 	unsigned int id;

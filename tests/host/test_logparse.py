@@ -119,7 +119,7 @@ class ScanConsoleTest(unittest.TestCase):
 
     def test_warning_in_test_window(self):
         lines, findings = self.scan("console_warning.log")
-        self.assertEqual(len(findings), 1)
+        self.assertEqual([f.kind for f in findings], ["warning", "call-trace"])
         finding = findings[0]
         self.assertEqual(finding.kind, "warning")
         self.assertEqual(finding.test, "harness/bulk-migrate-4k")
@@ -130,33 +130,34 @@ class ScanConsoleTest(unittest.TestCase):
     def test_lockdep_circular_locking(self):
         lines, findings = self.scan("console_lockdep.log")
         self.assertEqual([(f.kind, f.test) for f in findings],
-                         [("circular-locking", "harness/bulk-migrate-thp")])
+                         [("circular-locking", "harness/bulk-migrate-thp"),
+                          ("call-trace", "harness/bulk-migrate-thp")])
         self.assertEqual(findings[0].line_no, line_of(lines, "possible circular locking"))
 
     def test_hung_task_in_unfinished_window(self):
         lines, findings = self.scan("console_hung_task.log")
         self.assertEqual([(f.kind, f.test) for f in findings],
-                         [("hung-task", "harness/bulk-migrate-4k")])
+                         [("hung-task", "harness/bulk-migrate-4k"),
+                          ("call-trace", "harness/bulk-migrate-4k")])
         self.assertIn("bulk-migrate:118 blocked for more than 30 seconds", findings[0].text)
 
     def test_oops_then_panic(self):
         lines, findings = self.scan("console_oops_panic.log")
-        self.assertEqual([f.kind for f in findings],
-                         ["general-protection-fault", "kernel-panic", "kernel-panic"])
+        self.assertEqual([f.kind for f in findings], [
+            "general-protection-fault", "call-trace", "kernel-panic", "kernel-panic"])
         self.assertEqual({f.test for f in findings}, {"harness/bulk-migrate-thp"})
-        self.assertEqual(findings[1].line_no,
+        self.assertEqual(findings[2].line_no,
                          line_of(lines, "Kernel panic - not syncing: Fatal exception"))
 
     def test_crash_during_kunit_is_boot_time(self):
         _, findings = self.scan("console_kunit_crash.log")
         self.assertEqual([f.kind for f in findings],
-                         ["bug", "oops", "kernel-panic", "kernel-panic"])
+                         ["bug", "oops", "call-trace", "kernel-panic", "kernel-panic"])
         self.assertEqual({f.test for f in findings}, {None})
 
     def test_sleeping_bug_after_last_end(self):
         lines, findings = self.scan("console_sleeping_bug.log")
-        self.assertEqual(len(findings), 1)
-        self.assertEqual(findings[0].kind, "sleeping-in-atomic")
+        self.assertEqual([f.kind for f in findings], ["sleeping-in-atomic", "call-trace"])
         self.assertIsNone(findings[0].test)
         self.assertGreater(findings[0].line_no,
                            line_of(lines, "HARNESS: end harness/bulk-migrate-thp"))
@@ -409,11 +410,18 @@ class ParseChannelTest(unittest.TestCase):
         result = self.single(["1..1", "ok 1 - a"], rc=2)
         self.assertEqual((result.status, result.details), ("fail", "exit code rc=2"))
 
-    def test_skip_and_todo_directives_count_as_ok(self):
+    def test_skip_directive_counts_as_ok(self):
         result = self.single(["1..2", "ok 1 - a", "ok 2 - b # SKIP no device"])
         self.assertEqual(result.status, "pass")
+
+    def test_todo_is_not_a_pass(self):
         result = self.single(["1..2", "ok 1 - a", "not ok 2 - c # TODO later"])
-        self.assertEqual(result.status, "pass")
+        self.assertEqual(result.status, "fail")
+        self.assertEqual(result.details.splitlines()[:2], [
+            "not ok 2 - c # TODO later",
+            "TODO: later (an expected failure is not a pass)"])
+        # A TODO point that passes is an ordinary pass.
+        self.assertEqual(self.single(["1..1", "ok 1 - a # TODO later"]).status, "pass")
 
     def test_all_points_skipped_is_a_skip(self):
         result = self.single(["1..2", "ok 1 - a # SKIP x", "ok 2 - b # SKIP y"])
@@ -596,6 +604,350 @@ class ReportTest(unittest.TestCase):
         self.assertEqual([t["name"] for t in document["tests"]], ["one", "two", "three"])
         self.assertEqual(set(document["tests"][0]),
                          {"suite", "name", "status", "details", "seconds"})
+
+
+
+def channel(*tests, done=True):
+    """Channel lines of a booted guest that ran @tests: (id, [TAP lines], rc)."""
+    lines = ["HARNESS: booted kernel=6.12.117-dsa-migrate"]
+    for test_id, output, rc in tests:
+        lines += (["HARNESS: begin " + test_id] + output
+                  + ["HARNESS: end %s rc=%d seconds=1" % (test_id, rc)])
+    return lines + (["HARNESS: done"] if done else [])
+
+
+class NewPatternsTest(unittest.TestCase):
+    """The console kinds added for OOM, allocation failures, UBSAN,
+    refcounts, list and slab corruption, and bare backtraces."""
+
+    def kinds(self, text):
+        return [f.kind for f in logparse.scan_console(["[   20.000000] " + text + "\r"])]
+
+    def test_every_new_pattern(self):
+        cases = {
+            "bulk-migrate invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE), order=0":
+                "oom",
+            "oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),task=bulk-migrate,pid=131":
+                "oom",
+            "Out of memory: Killed process 131 (bulk-migrate) total-vm:2099200kB": "oom",
+            "Memory cgroup out of memory: Killed process 140 (stress) total-vm:1024kB": "oom",
+            "copy-engine: page allocation failure: order:9, mode:0x140cca(GFP_HIGHUSER_MOVABLE)":
+                "page-allocation-failure",
+            "UBSAN: shift-out-of-bounds in mm/migrate_copy.c:212:9": "ubsan",
+            "refcount_t: underflow; use-after-free.": "refcount",
+            "refcount_t: saturated; leaking memory.": "refcount",
+            "list_del corruption, ffff888004a1d200->next is LIST_POISON1 (dead000000000100)":
+                "list-corruption",
+            "list_add corruption. prev->next should be next (ffff888004a1d230), but was 0":
+                "list-corruption",
+            "list_add double add: new=ffff888004a1d200, prev=ffff888004a1d200, next=0":
+                "list-corruption",
+            "BUG kmalloc-64 (Not tainted): Poison overwritten": "slab-corruption",
+            "BUG kmalloc-1k (Tainted: G    B   W          ): Object already free":
+                "slab-corruption",
+            "Call Trace:": "call-trace",
+        }
+        for text, kind in cases.items():
+            with self.subTest(text=text):
+                self.assertEqual(self.kinds(text), [kind])
+
+    def test_benign_lines_stay_clean(self):
+        for text in ["RETBleed: WARNING: Spectre v2 mitigation leaves CPU vulnerable",
+                     "Memory: 2012345K/2096632K available (18432K kernel code)",
+                     "kasan: KernelAddressSanitizer initialized (generic)",
+                     "[  pid  ]   uid  tgid total_vm      rss oom_score_adj name",
+                     "BUGS: none known", "refcount_t tests skipped",
+                     "stack backtrace:", "    Call Trace: quoted by a KUnit case"]:
+            with self.subTest(text=text):
+                self.assertEqual(self.kinds(text), [])
+
+    def test_clean_samples_stay_clean(self):
+        for name in ("console_clean.log", "console_kunit_fail.log"):
+            with self.subTest(sample=name):
+                self.assertEqual(logparse.scan_console(load(name)), [])
+
+    def test_call_trace_quotes_its_functions(self):
+        lines = load("console_kasan_control.log")
+        traces = [f for f in logparse.scan_console(lines) if f.kind == "call-trace"]
+        # "?" guesses and dump_stack_lvl are left out.
+        self.assertEqual([f.text for f in traces], [
+            "Call Trace: print_report < kasan_report < mc_test_copy_folio < migrate_copy_run",
+            "Call Trace: mc_test_copy_batch < migrate_copy_run"])
+
+    def test_incremental_scanner_matches_scan_console(self):
+        lines = load("console_oops_panic.log")
+        scanner = logparse.ConsoleScanner()
+        fed = [scanner.feed(line) for line in lines]
+        self.assertEqual([f for f in fed if f], logparse.scan_console(lines))
+        self.assertEqual(logparse.classify_line(lines[line_of(lines, "Kernel panic") - 1]),
+                         "kernel-panic")
+
+
+class CallTraceGroupTest(unittest.TestCase):
+    """A backtrace belongs to the report before it; alone it is a
+    "call-trace" finding (a bare dump_stack())."""
+
+    def test_bare_dump_stack_is_a_call_trace_group(self):
+        groups = logparse.group_findings(logparse.scan_console(load("console_kasan_control.log")))
+        self.assertEqual([(g.kind, g.test) for g in groups],
+                         [("kasan", "core/kasan-control"), ("call-trace", "core/offload-4k")])
+        self.assertIn("call-trace at console line", groups[1].describe())
+
+    def test_trace_joins_a_long_report(self):
+        findings = [logparse.Finding("circular-locking", 10, "WARNING: possible circular", "t/a"),
+                    logparse.Finding("call-trace", 10 + logparse.GROUP_GAP + 50,
+                                     "Call Trace: f", "t/a")]
+        groups = logparse.group_findings(findings)
+        self.assertEqual([g.kind for g in groups], ["circular-locking"])
+        far = [findings[0], logparse.Finding("call-trace", 10 + logparse.TRACE_GAP + 1,
+                                             "Call Trace: g", "t/a")]
+        self.assertEqual([g.kind for g in logparse.group_findings(far)],
+                         ["circular-locking", "call-trace"])
+
+    def test_report_after_a_trace_names_the_group(self):
+        findings = [logparse.Finding("call-trace", 5, "Call Trace: f", None),
+                    logparse.Finding("warning", 9, "WARNING: CPU: 0 PID: 1 at x.c:2", None)]
+        group = logparse.group_findings(findings)[0]
+        self.assertEqual(group.kind, "warning")
+        self.assertTrue(group.describe().startswith("warning at console line 9"))
+
+    def test_describe_shows_one_trace(self):
+        group = logparse.group_findings(logparse.scan_console(load("console_soft_lockup.log")))[0]
+        text = group.describe()
+        self.assertEqual(text.count("Call Trace"), 1)
+        self.assertIn("Call Trace: mc_dsa_wait_batch < mc_dsa_copy_batch", text)
+        self.assertIn("Kernel panic - not syncing: softlockup: hung tasks", text)
+
+
+class TodoTest(unittest.TestCase):
+    """``not ok ... # TODO`` is a failure in KTAP too."""
+
+    def test_ktap_todo_fails(self):
+        lines = ["    KTAP version 1", "    # Subtest: s", "    1..2", "    ok 1 a",
+                 "    not ok 2 b # TODO not done", "not ok 1 s"]
+        table = by_key(logparse.parse_ktap(lines))
+        self.assertEqual(table["kunit/s/b"].status, "fail")
+        self.assertEqual(table["kunit/s/b"].details,
+                         "TODO: not done (an expected failure is not a pass)")
+        self.assertNotIn("kunit/s/s", table)
+
+    def test_channel_todo_fails_its_test(self):
+        results, _ = logparse.combine([], channel(
+            ("t/x", ["1..1", "not ok 1 - y # TODO flaky"], 0)))
+        result = by_key(results)["t/x"]
+        self.assertEqual(result.status, "fail")
+        self.assertIn("TODO: flaky (an expected failure is not a pass)", result.details)
+
+
+class HangTest(unittest.TestCase):
+    """qemu_status "hang": run.py stopped the guest after a hang report."""
+
+    def test_hang_fails_the_running_test_and_guest_finished(self):
+        lines = load("console_soft_lockup.log")
+        results, _ = logparse.combine(
+            lines, channel(("harness/boot", ["1..1", "ok 1 - b"], 0), done=False)
+            + ["HARNESS: begin dma/timeout-4k", "1..3", "ok 1 - a"],
+            expected=["harness/boot", "dma/timeout-4k", "dma/late-4k"], qemu_status="hang")
+        table = by_key(results)
+        finished = table["harness/guest-finished"].details
+        self.assertIn("hang detected: watchdog: BUG: soft lockup - CPU#2 stuck for 22s! "
+                      "[dma-engine:142] (console line %d)"
+                      % line_of(lines, "soft lockup"), finished)
+        self.assertNotIn("QEMU status", finished)
+        running = table["dma/timeout-4k"]
+        self.assertEqual(running.status, "fail")
+        self.assertIn("soft-lockup at console line", running.details)
+        self.assertIn("never finished", running.details)
+        self.assertEqual(table["dma/late-4k"].details, "never ran")
+        self.assertEqual(table["harness/boot"].status, "pass")
+
+    def test_hung_task_named(self):
+        results, _ = logparse.combine(load("console_hung_task.log"), [], qemu_status="hang")
+        self.assertIn("hang detected: INFO: task bulk-migrate:118 blocked for more than",
+                      by_key(results)["harness/guest-finished"].details)
+
+    def test_hang_without_report(self):
+        results, _ = logparse.combine([], [], qemu_status="hang")
+        self.assertIn("hang detected (but no hang report",
+                      by_key(results)["harness/guest-finished"].details)
+
+
+class OomTest(unittest.TestCase):
+    """An OOM kill in a test's window is named as such."""
+
+    def test_oom_kill_named_first(self):
+        results, _ = logparse.combine(load("console_oom.log"), channel(
+            ("harness/boot", ["1..1", "ok 1 - b"], 0),
+            ("harness/bulk-migrate-4k", ["1..1", "ok 1 - m"], 0),
+            ("harness/bulk-migrate-thp", ["1..2", "ok 1 - a"], 137)))
+        table = by_key(results)
+        thp = table["harness/bulk-migrate-thp"]
+        self.assertEqual(thp.status, "fail")
+        self.assertEqual(thp.details.splitlines()[:2],
+                         ["killed by the OOM killer", "console:"])
+        self.assertIn("timed out in the guest (rc=137", thp.details)
+        self.assertEqual(table["harness/bulk-migrate-4k"].status, "pass")
+        self.assertEqual(table["harness/console-clean"].status, "fail")
+
+    def test_other_findings_are_not_called_oom(self):
+        results, _ = logparse.combine(load("console_warning.log"), load("channel_good.log"))
+        self.assertNotIn("OOM", by_key(results)["harness/bulk-migrate-4k"].details)
+
+
+class ExpectConsoleTest(unittest.TestCase):
+    """``# expect-console <kind>``: negative controls that need a report."""
+
+    CONTROL = ("core/kasan-control", ["1..1", "# expect-console kasan",
+                                      "ok 1 - the engine wrote a freed page"], 0)
+    OTHER = ("core/offload-4k", ["1..1", "ok 1 - offloaded"], 0)
+
+    def run_control(self, console, control=CONTROL):
+        results, _ = logparse.combine(load(console), channel(control, self.OTHER))
+        return by_key(results)
+
+    def test_expected_report_is_accepted(self):
+        table = self.run_control("console_kasan_control.log")
+        control = table["core/kasan-control"]
+        self.assertEqual(control.status, "pass")
+        self.assertIn("console (expected):", control.details)
+        self.assertIn("BUG: KASAN: slab-use-after-free", control.details)
+        # The bare dump_stack() in the other test still fails it, and only it
+        # is left in console-clean.
+        self.assertEqual(table["core/offload-4k"].status, "fail")
+        self.assertIn("call-trace", table["core/offload-4k"].details)
+        clean = table["harness/console-clean"]
+        self.assertEqual(clean.status, "fail")
+        self.assertNotIn("KASAN", clean.details)
+        self.assertIn("call-trace", clean.details)
+
+    def test_parse_channel_records_expectations(self):
+        report = logparse.parse_channel(channel(self.CONTROL))
+        self.assertEqual(report.expect_console, {"core/kasan-control": ["kasan"]})
+        self.assertEqual(report.results[0].status, "pass")
+
+    def test_without_announcement_the_report_fails(self):
+        plain = ("core/kasan-control", ["1..1", "ok 1 - the engine wrote a freed page"], 0)
+        table = self.run_control("console_kasan_control.log", plain)
+        self.assertEqual(table["core/kasan-control"].status, "fail")
+        self.assertIn("KASAN", table["harness/console-clean"].details)
+
+    def test_missing_report_fails(self):
+        table = self.run_control("console_clean.log")
+        control = table["core/kasan-control"]
+        self.assertEqual(control.status, "fail")
+        self.assertEqual(control.details,
+                         "expected a kasan report on the console, none came")
+
+    def test_other_kinds_still_fail(self):
+        control = ("core/kasan-control", ["1..1", "# expect-console oops", "ok 1 - x"], 0)
+        details = self.run_control("console_kasan_control.log", control)[
+            "core/kasan-control"].details
+        self.assertIn("expected a oops report on the console, none came", details)
+        self.assertIn("kasan at console line", details)
+
+    def test_unknown_kind_fails(self):
+        control = ("core/kasan-control", ["1..1", "# expect-console kasn", "ok 1 - x"], 0)
+        result = self.run_control("console_kasan_control.log", control)["core/kasan-control"]
+        self.assertEqual(result.status, "fail")
+        self.assertIn("# expect-console kasn: no such kind", result.details)
+
+
+class KnownFailuresTest(unittest.TestCase):
+    """tests/known-failures: strict expected failures."""
+
+    def test_parse(self):
+        entries, problems = logparse.parse_known_failures([
+            "# comment", "", "harness/bulk-migrate-4k 7 DSA timeout under TCG  ",
+            "dma/late-4k #12 races the quarantine", "dma/error-4k x12 bad issue",
+            "dma/delay-4k 3", "nosuite 4 reason", "dma/late-4k 13 again"])
+        self.assertEqual(entries, {
+            "harness/bulk-migrate-4k": logparse.KnownFailure(7, "DSA timeout under TCG"),
+            "dma/late-4k": logparse.KnownFailure(12, "races the quarantine")})
+        self.assertEqual([p.split(":")[0] for p in problems],
+                         ["line 5", "line 6", "line 7", "line 8"])
+        self.assertIn("listed twice", problems[-1])
+
+    def test_apply(self):
+        results = [logparse.Result("a", "fails", "fail", "rc=1"),
+                   logparse.Result("a", "passes", "pass"),
+                   logparse.Result("a", "skips", "skip", "SKIP: x"),
+                   logparse.Result("a", "other", "fail", "boom")]
+        known = {"a/%s" % name: logparse.KnownFailure(4, "why")
+                 for name in ("fails", "passes", "skips")}
+        self.assertEqual(logparse.apply_known_failures(results, known), {"a/fails"})
+        table = by_key(results)
+        self.assertEqual((table["a/fails"].status, table["a/fails"].details),
+                         ("skip", "known failure, issue #4: why\nrc=1"))
+        self.assertTrue(logparse.is_known_failure(table["a/fails"]))
+        self.assertEqual(table["a/passes"].status, "fail")
+        self.assertEqual(table["a/passes"].details,
+                         "listed in tests/known-failures but passed: remove the entry (issue #4)")
+        self.assertEqual(table["a/skips"].status, "skip")
+        self.assertFalse(logparse.is_known_failure(table["a/skips"]))
+        self.assertEqual(table["a/other"].status, "fail")
+
+    def test_console_findings_of_a_known_failure(self):
+        known = {"harness/bulk-migrate-4k": logparse.KnownFailure(7, "DSA timeout")}
+        results, _ = logparse.combine(load("console_warning.log"), load("channel_good.log"),
+                                      known=known)
+        table = by_key(results)
+        xfail = table["harness/bulk-migrate-4k"]
+        self.assertEqual(xfail.status, "skip")
+        self.assertTrue(xfail.details.startswith("known failure, issue #7: DSA timeout\n"))
+        self.assertIn("warning at console line", xfail.details)
+        self.assertEqual(table["harness/console-clean"].status, "pass")
+        self.assertEqual(logparse.summary_line(results).split(",")[1], " 0 failed")
+
+    def test_listed_test_that_passes_fails(self):
+        known = {"harness/boot": logparse.KnownFailure(3, "numa")}
+        results, _ = logparse.combine(load("console_clean.log"), load("channel_good.log"),
+                                      known=known)
+        self.assertIn("but passed: remove the entry", by_key(results)["harness/boot"].details)
+        self.assertEqual(by_key(results)["harness/boot"].status, "fail")
+
+
+class KunitSuitesTest(unittest.TestCase):
+    """combine(kunit_suites=...): an expected suite that printed nothing fails."""
+
+    def test_absent_suite_fails(self):
+        results, _ = logparse.combine(
+            load("console_clean.log"), load("channel_good.log"),
+            kunit_suites=["dsa_migrate_batch", "dsa_migrate_copy", "list-kunit-test"])
+        table = by_key(results)
+        self.assertEqual((table["kunit/list-kunit-test"].status,
+                          table["kunit/list-kunit-test"].details),
+                         ("fail", "expected KUnit suite never reported"))
+        self.assertNotIn("kunit/dsa_migrate_batch", table)
+
+    def test_failed_suite_counts_as_reported(self):
+        results, _ = logparse.combine(load("console_kunit_fail.log"), [],
+                                      kunit_suites=["dsa_migrate_wq", "dsa_migrate_batch"])
+        self.assertEqual([r.key for r in results if r.details ==
+                          "expected KUnit suite never reported"], [])
+
+    def test_no_ktap_at_all(self):
+        results, _ = logparse.combine(load("empty.log"), [], kunit_suites=["a", "b"])
+        self.assertEqual([r.key for r in results if r.suite == "kunit"], ["kunit/a", "kunit/b"])
+
+
+class MetricTotalsTest(unittest.TestCase):
+    """reliability_* metrics are summed over tests into a top-level metric."""
+
+    def test_metric_totals(self):
+        metrics = {"r/a:reliability_bytes_moved": 100.0, "r/b:reliability_bytes_moved": 28.0,
+                   "r/b:reliability_faults": 2.0, "r/c:reliability_note": "n/a",
+                   "r/a:pages": 5.0, "harness:guest_seconds": 3.0}
+        self.assertEqual(logparse.metric_totals(metrics),
+                         {"reliability_bytes_moved": 128.0, "reliability_faults": 2.0})
+
+    def test_combine_adds_totals(self):
+        _, metrics = logparse.combine([], channel(
+            ("r/a", ["1..1", "ok 1 - x", "# metric reliability_bytes_moved=4096"], 0),
+            ("r/b", ["1..1", "ok 1 - y", "# metric reliability_bytes_moved=8192",
+                     "# metric pages=2"], 0)))
+        self.assertEqual(metrics["reliability_bytes_moved"], 12288.0)
+        self.assertEqual(metrics["r/a:reliability_bytes_moved"], 4096.0)
+        self.assertNotIn("pages", metrics)
 
 
 if __name__ == "__main__":

@@ -108,6 +108,9 @@ void dsa_dev_faults_off(const struct dsa_dev *dev)
 	dsa_dev_write32(dev, DSA_EMU_ERR_EVERY, 0);
 	dsa_dev_write32(dev, DSA_EMU_HANG_EVERY, 0);
 	dsa_dev_write32(dev, DSA_EMU_DELAY_US, 0);
+	dsa_dev_write32(dev, DSA_EMU_XLAT_EVERY, 0);
+	dsa_dev_write32(dev, DSA_EMU_XLAT_TARGET, DSA_XLAT_DESTINATION);
+	dsa_dev_write32(dev, DSA_EMU_BYPASS, 0);
 	dsa_dev_write32(dev, DSA_EMU_RESET, 2);
 }
 

@@ -19,8 +19,17 @@
 #define DSA_EMU_DELAY_US	0x1010
 #define DSA_EMU_HANG_EVERY	0x1014
 #define DSA_EMU_RESET		0x1018
+#define DSA_EMU_XLAT_EVERY	0x101c	/* every Nth gets an address that does not translate */
+#define DSA_EMU_XLAT_TARGET	0x1020	/* which: 0 destination, 1 source */
+#define DSA_EMU_BYPASS		0x1024	/* DMA that skips the IOMMU, see below */
 #define DSA_EMU_COUNTERS	0x1100
 #define DSA_EMU_MAGIC_VALUE	0x3130554d45415344ULL	/* "DSAEMU01" */
+
+#define DSA_XLAT_DESTINATION	0
+#define DSA_XLAT_SOURCE		1
+/* DSA_EMU_BYPASS: completion records, or all DMA, to guest physical addresses. */
+#define DSA_BYPASS_RECORDS	0x1
+#define DSA_BYPASS_ALL		0x2
 
 /* The device model's counters, in the order of its vendor window. */
 enum dsa_counter {
@@ -28,7 +37,7 @@ enum dsa_counter {
 	DSA_CNT_MEMMOVE_BYTES, DSA_CNT_FILL, DSA_CNT_COMPARE, DSA_CNT_NOOP,
 	DSA_CNT_DRAIN, DSA_CNT_BATCH, DSA_CNT_BATCH_DESCS, DSA_CNT_COMP_INTR,
 	DSA_CNT_MISC_INTR, DSA_CNT_ERRORS, DSA_CNT_INJ_ERRORS, DSA_CNT_INJ_HANGS,
-	DSA_CNT_SWERR, DSA_CNT_CMDS, DSA_CNT_NR
+	DSA_CNT_SWERR, DSA_CNT_CMDS, DSA_CNT_XLAT_FAULTS, DSA_CNT_INJ_XLAT, DSA_CNT_NR
 };
 
 struct dsa_dev {
@@ -46,7 +55,7 @@ void dsa_dev_write32(const struct dsa_dev *dev, unsigned int offset, uint32_t va
 uint64_t dsa_dev_counter(const struct dsa_dev *dev, enum dsa_counter counter);
 /* Every counter at once. */
 void dsa_dev_counters(const struct dsa_dev *dev, uint64_t counters[DSA_CNT_NR]);
-/* No injected faults, no delay. */
+/* No injected faults, no delay, no IOMMU bypass. */
 void dsa_dev_faults_off(const struct dsa_dev *dev);
 
 /* Run a shell command line, its output as diagnostics. Its exit status. */

@@ -547,6 +547,11 @@ uint64_t pattern_seed(void)
 	return splitmix64_mix(time_now_ns() ^ ((uint64_t)getpid() << 32));
 }
 
+uint64_t pattern_word_at(uint64_t seed, size_t offset)
+{
+	return pattern_word(seed, offset / 8);
+}
+
 /* ---- move_pages() ------------------------------------------------------ */
 
 static void status_reset(int *status, size_t count)

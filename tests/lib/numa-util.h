@@ -20,7 +20,9 @@
 	__attribute__((format(printf, fmt_index, args_index)))
 #endif
 
+#ifndef ARRAY_SIZE
 #define ARRAY_SIZE(array)	(sizeof(array) / sizeof((array)[0]))
+#endif
 
 #define SIZE_4K		4096UL
 #define SIZE_2M		(2UL << 20)
@@ -140,6 +142,12 @@ bool pattern_verify(const void *buf, size_t size, uint64_t seed,
 
 /* A seed that differs from run to run (time and pid). */
 uint64_t pattern_seed(void);
+
+/*
+ * The word pattern_fill(buf, size, @seed) writes at byte offset @offset
+ * (a multiple of 8): for checking a buffer piecewise.
+ */
+uint64_t pattern_word_at(uint64_t seed, size_t offset);
 
 /* ---- move_pages() ------------------------------------------------------ */
 

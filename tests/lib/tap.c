@@ -55,6 +55,11 @@ static void tap_sanitize_description(char *text)
 	}
 }
 
+void tap_header_printed(void)
+{
+	tap_state.header_printed = true;
+}
+
 void tap_plan(unsigned int planned)
 {
 	tap_header();

@@ -19,6 +19,12 @@
 /* Print the "TAP version 13" header and the plan line "1..planned". */
 void tap_plan(unsigned int planned);
 
+/*
+ * Another emitter (the kernel's kselftest harness) prints the header and
+ * the plan: tap_diag() and the library's diagnostics must not print it.
+ */
+void tap_header_printed(void);
+
 /* Print "ok N - desc" or "not ok N - desc"; returns @cond. */
 bool tap_ok(bool cond, const char *fmt, ...) __printf(2, 3);
 

@@ -14,15 +14,25 @@ ttyS1, the test channel
     ``HARNESS: booted kernel=<release>``, then per guest test a
     ``HARNESS: begin`` marker, the program's TAP 13 output and a
     ``HARNESS: end <suite>/<name> rc=<n> seconds=<s>`` marker, and finally
-    ``HARNESS: done`` just before poweroff.
+    ``HARNESS: done`` just before poweroff. Two TAP diagnostics mean
+    something to the harness: ``# metric <key>=<value>`` and
+    ``# expect-console <kind>`` (a report of that kind must come, and is
+    accepted, in the test's console window).
+
+Nothing passes on nothing: ``not ok ... # TODO`` fails, a test in a
+console window with a finding fails, an expected test or KUnit suite that
+never reported fails. Failures listed in tests/known-failures become skips
+(combine(known=...)).
 
 Everything here is a pure function of the lines it is given, except
 write_results(), which writes the JSON report. Line numbers are 1-based
 positions in the list of lines passed in (i.e. in the log file).
 
-Public API: strip_prefix, scan_console, group_findings, parse_ktap,
-parse_channel, combine, write_results, summary_line, and the dataclasses
-Result, Finding, FindingGroup and ChannelReport.
+Public API: strip_prefix, classify_line, ConsoleScanner, scan_console,
+group_findings, parse_ktap, parse_channel, parse_known_failures,
+apply_known_failures, is_known_failure, metric_totals, combine,
+write_results, summary_line, and the dataclasses Result, Finding,
+FindingGroup, ChannelReport and KnownFailure.
 """
 
 import json
@@ -39,6 +49,9 @@ DIAG_CONTEXT = 4          # diag lines kept on each side of a failing point
 CONSOLE_TAIL = 15         # console lines shown when the guest never booted
 GROUP_GAP = 80            # findings at most this many lines apart: one splat
 GROUP_SHOWN = 6           # finding lines listed per group in a report
+TRACE_GAP = 400           # a backtrace at most this far after a finding: its report
+TRACE_FRAMES = 4          # functions of a backtrace quoted in its finding
+CALL_TRACE = "call-trace"
 
 TIMEOUT_RCS = (124, 137)  # timeout(1) and SIGKILL: the guest's per-test limit
 KSFT_SKIP = 4             # kselftest's exit code for "skipped"
@@ -58,6 +71,7 @@ _KUNIT_MESSAGE = re.compile(r"^ {4,}# \S+: ")
 _SUBTEST = re.compile(r"^# Subtest: (.+?)\s*$")
 _STATS = re.compile(r"^# (?:\S+|Totals): pass:\d+ fail:\d+ skip:\d+ total:\d+\s*$")
 _METRIC = re.compile(r"^#\s*metric\s+([A-Za-z0-9_.-]+)=(.*?)\s*$")
+_EXPECT_CONSOLE = re.compile(r"^#\s*expect-console\s+(\S+)\s*$")
 _NUMBER = re.compile(r"^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$")
 _MARKER = re.compile(r"HARNESS: (begin|end) (\S+)")
 _BOOTED = re.compile(r"^HARNESS: booted(?: kernel=(\S*))?")
@@ -83,17 +97,36 @@ BAD_PATTERNS = tuple((kind, re.compile(regex)) for kind, regex in (
     # "hung_task" as a word: "hung_task: blocked tasks" (the panic), not the
     # "hung_task_timeout_secs" hint that follows every report.
     ("hung-task", r"blocked for more than \d+ seconds|\bhung_task\b"),
+    # "<comm> invoked oom-killer: ...", "oom-kill:constraint=...", "Out of
+    # memory: Killed process ..." (memcg: "Memory cgroup out of memory: ...").
+    ("oom", r"invoked oom-killer|\boom-kill\b|\bOut of memory\b|"
+            r"\bout of memory: Killed process"),
+    ("page-allocation-failure", r"page allocation failure"),
     ("general-protection-fault", r"general protection fault"),
     ("oops", r"\bOops\b"),
     ("kasan", r"\bKASAN\b"),
-    ("ubsan", r"\bUBSAN:"),
+    ("ubsan", r"\bUBSAN\b"),
+    # "refcount_t: underflow; use-after-free." before its WARNING line.
+    ("refcount", r"\brefcount_t: "),
+    ("list-corruption", r"\blist_(?:add|del) corruption\b|\blist_add double add\b"),
+    # SLUB's slab_bug(): "BUG kmalloc-64 (Not tainted): Poison overwritten".
+    ("slab-corruption", r"^BUG \S+ \((?:Not tainted|Tainted\b[^)]*)\): "),
     ("kernel-bug", r"\b[Kk]ernel BUG at\b"),
     ("unable-to-handle", r"\bUnable to handle\b"),
     ("bug", r"\bBUG:"),
     # Only at the start of a line: __warn() and lockdep print it there,
     # while e.g. "RETBleed: WARNING: ..." is a note about the host CPU.
     ("warning", r"^WARNING:"),
+    # A backtrace: part of the report before it, or, alone in its group,
+    # a bare dump_stack() (see FindingGroup.kind).
+    (CALL_TRACE, r"^Call Trace:"),
 ))
+KINDS = tuple(kind for kind, _ in BAD_PATTERNS)
+# The kinds that mean the kernel is stuck: run.py stops the guest soon after.
+HANG_KINDS = ("hung-task", "soft-lockup", "rcu-stall")
+# The kind of the OOM killer's reports: a test with one in its window was
+# most likely killed by it.
+OOM_KIND = "oom"
 
 # Console lines never scanned: they quote user input or test names.
 _BENIGN = re.compile(
@@ -150,24 +183,45 @@ class FindingGroup:
     findings: list
 
     @property
+    def headline(self):
+        """The finding that names the splat: its first one that is not a
+        backtrace, or the first backtrace of a bare dump_stack()."""
+        for finding in self.findings:
+            if finding.kind != CALL_TRACE:
+                return finding
+        return self.findings[0]
+
+    @property
     def kind(self):
-        """The kind of the first line of the splat."""
-        return self.findings[0].kind
+        """The kind of the splat: that of its headline, so "call-trace"
+        only for backtraces with no other finding in the group."""
+        return self.headline.kind
 
     @property
     def test(self):
         """The ``<suite>/<name>`` window of the splat, or None."""
         return self.findings[0].test
 
+    def has_kind(self, kind):
+        """True if any line of the splat is of @kind."""
+        return any(finding.kind == kind for finding in self.findings)
+
     def describe(self):
-        """Multi-line text for a report: headline, then the other lines."""
-        first = self.findings[0]
+        """Multi-line text for a report: headline, then the other lines
+        (of backtraces only the first one)."""
+        first = self.headline
         where = " during %s" % first.test if first.test else ""
         lines = ["%s at console line %d%s: %s"
                  % (first.kind, first.line_no, where, first.text)]
-        for finding in self.findings[1:GROUP_SHOWN]:
+        others, trace = [], first.kind == CALL_TRACE
+        for finding in self.findings:
+            if finding is first or (finding.kind == CALL_TRACE and trace):
+                continue
+            trace = trace or finding.kind == CALL_TRACE
+            others.append(finding)
+        for finding in others[:GROUP_SHOWN - 1]:
             lines.append("    line %d: %s" % (finding.line_no, finding.text))
-        hidden = len(self.findings) - GROUP_SHOWN
+        hidden = len(others) - (GROUP_SHOWN - 1)
         if hidden > 0:
             lines.append("    ... %d more" % hidden)
         return "\n".join(lines)
@@ -182,6 +236,8 @@ class ChannelReport:
     done: bool = False
     results: list = field(default_factory=list)
     metrics: dict = field(default_factory=dict)
+    # {"<suite>/<name>": [kind, ...]} from "# expect-console <kind>" lines
+    expect_console: dict = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- helpers
@@ -240,10 +296,19 @@ class _Point:
 
     @property
     def status(self):
-        """SKIP -> skip; ok or TODO (an expected failure) -> pass."""
+        """SKIP -> skip; ok -> pass; not ok -> fail, with ``# TODO`` too:
+        an expected failure is still a failure (see tests/known-failures
+        for the way to accept one)."""
         if self.directive == "SKIP":
             return "skip"
-        return "pass" if self.ok or self.directive == "TODO" else "fail"
+        return "pass" if self.ok else "fail"
+
+    @property
+    def todo_detail(self):
+        """The detail line of a ``not ok ... # TODO``, else None."""
+        if self.ok or self.directive != "TODO":
+            return None
+        return "TODO: %s (an expected failure is not a pass)" % (self.reason or "no reason")
 
 
 def _parse_point(text):
@@ -321,6 +386,63 @@ class _KunitRecords:
         return False
 
 
+class ConsoleScanner:
+    """Scans console lines one by one, as they arrive; see scan_console().
+
+    feed() returns the Finding of a line, or None. A ``Call Trace:``
+    finding's text grows by the functions of the frames that follow it
+    (up to TRACE_FRAMES, without ``?`` guesses and dump_stack itself),
+    so that a bare dump_stack() says where it came from.
+    """
+
+    def __init__(self):
+        self.current = None        # the test whose window is open
+        self.records = _KunitRecords()
+        self.trace = None          # the Call Trace finding taking frames
+        self.frames = 0
+        self.line_no = 0
+
+    def _frame(self, text):
+        """Add the function of frame line @text to the open backtrace;
+        False when @text is no frame line (the backtrace ended)."""
+        frame = text.strip()
+        if not text.startswith(" ") or not frame:
+            return False
+        function = frame.split("+", 1)[0]
+        if (self.frames < TRACE_FRAMES and not frame.startswith(("?", "<"))
+                and not function.startswith("dump_stack")):
+            self.trace.text += (" " if not self.frames else " < ") + function
+            self.frames += 1
+        return True
+
+    def feed(self, line):
+        """Scan the next console line; its Finding, or None."""
+        self.line_no += 1
+        stamp, text = _split_prefix(line)
+        if self.records.continues(stamp, text):
+            return None
+        if self.trace is not None and self._frame(text):
+            return None
+        self.trace = None
+        marker = _MARKER.search(text)
+        if marker:
+            self.current = marker.group(2) if marker.group(1) == "begin" else None
+            return None
+        kind = _classify(text)
+        if not kind:
+            return None
+        finding = Finding(kind, self.line_no, text.strip(), self.current)
+        if kind == CALL_TRACE:
+            self.trace, self.frames = finding, 0
+        return finding
+
+
+def classify_line(line):
+    """The kind of problem one console @line shows, or None (no context:
+    KUnit message continuations are not recognised)."""
+    return _classify(strip_prefix(line))
+
+
 def scan_console(lines):
     """Return the Findings of the console log @lines, at most one per line.
 
@@ -329,38 +451,35 @@ def scan_console(lines):
     the log (the test crashed the guest). The unindented lines of a KUnit
     message (``    # <case>: ...`` and the lines after it with the same
     time stamp, e.g. the text of a KUNIT_EXPECT_*_MSG) are KUnit's, not
-    the kernel's, and are not scanned.
+    the kernel's, and are not scanned. Every ``Call Trace:`` line is a
+    finding of kind "call-trace"; group_findings() decides whether it is
+    part of a report or a bare dump_stack().
     """
+    scanner = ConsoleScanner()
     findings = []
-    current = None
-    records = _KunitRecords()
-    for line_no, line in enumerate(lines, 1):
-        stamp, text = _split_prefix(line)
-        if records.continues(stamp, text):
-            continue
-        marker = _MARKER.search(text)
-        if marker:
-            current = marker.group(2) if marker.group(1) == "begin" else None
-            continue
-        kind = _classify(text)
-        if kind:
-            findings.append(Finding(kind, line_no, text.strip(), current))
+    for line in lines:
+        finding = scanner.feed(line)
+        if finding:
+            findings.append(finding)
     return findings
 
 
-def group_findings(findings, max_gap=GROUP_GAP):
+def group_findings(findings, max_gap=GROUP_GAP, trace_gap=TRACE_GAP):
     """Group @findings into FindingGroups, one per splat.
 
     A finding joins the previous group when it is in the same test window
     and at most @max_gap lines after the previous finding, so that e.g.
     ``BUG: ...``, ``Oops: ...`` and ``Kernel panic - not syncing`` of one
-    crash are reported together.
+    crash are reported together. A backtrace (``Call Trace:``) may be up
+    to @trace_gap lines after it: lockdep prints its "stack backtrace"
+    after the whole dependency chain.
     """
     groups = []
     for finding in findings:
         last = groups[-1].findings[-1] if groups else None
+        gap = trace_gap if finding.kind == CALL_TRACE else max_gap
         if (last and last.test == finding.test
-                and finding.line_no - last.line_no <= max_gap):
+                and finding.line_no - last.line_no <= gap):
             groups[-1].findings.append(finding)
         else:
             groups.append(FindingGroup([finding]))
@@ -493,6 +612,8 @@ class _KtapParser:
             lines.append(_skip_detail(point.reason))
         elif point.status == "fail":
             suite.failed += 1
+            if point.todo_detail:
+                lines.append(point.todo_detail)
         self._add(point.desc, point.status, lines + suite.pending)
         suite.pending = []
         suite.running = ""
@@ -618,6 +739,8 @@ def _failed_points(test):
     for index, (point, text) in enumerate(test.entries):
         if point and point.status == "fail":
             lines.append(text)
+            if point.todo_detail:
+                lines.append(point.todo_detail)
             context = [i for i in test.context(index) if i not in shown]
             shown.update(context)
             lines += ["    " + test.entries[i][1] for i in context]
@@ -717,6 +840,7 @@ class _ChannelParser:
         plan = _parse_plan(text)
         point = _parse_point(text)
         metric = _METRIC.match(text)
+        expect = _EXPECT_CONSOLE.match(text)
         if plan and test.plan is None:
             test.plan, test.skip_reason = plan
         elif point:
@@ -724,6 +848,10 @@ class _ChannelParser:
         elif metric:
             key = "%s:%s" % (test.test_id, metric.group(1))
             self.report.metrics[key] = _metric_value(metric.group(2))
+        elif expect:
+            kinds = self.report.expect_console.setdefault(test.test_id, [])
+            if expect.group(1) not in kinds:
+                kinds.append(expect.group(1))
         elif text.strip():
             test.entries.append((None, text.rstrip()))
 
@@ -745,12 +873,13 @@ def parse_channel(lines):
     """Parse the test channel @lines into a ChannelReport.
 
     A guest test passes iff its rc is 0, it printed a plan, every test
-    point is ok (``# SKIP``/``# TODO`` directives count as ok) and the
-    number of points equals the plan. ``1..0 # SKIP reason``, or a run
+    point is ok (``# SKIP`` counts as ok, ``not ok ... # TODO`` does not)
+    and the number of points equals the plan. ``1..0 # SKIP reason``, or a run
     whose every point was skipped, is a skip (rc 0 or kselftest's 4).
     rc 124/137 is a timeout in the guest, a begin without an end a crash.
     Only unindented TAP lines count: nested subtests are diagnostics.
-    Metrics ``# metric <key>=<value>`` become ``"<suite>/<name>:<key>"``.
+    Metrics ``# metric <key>=<value>`` become ``"<suite>/<name>:<key>"``;
+    ``# expect-console <kind>`` lines go to the report's expect_console.
     """
     parser = _ChannelParser()
     for line in lines:
@@ -777,12 +906,15 @@ def _boot_problems(report, console_lines):
 
 
 def _finish_problems(report, findings, qemu_status):
-    """guest-finished: ``HARNESS: done`` seen, no panic, QEMU exited."""
+    """guest-finished: ``HARNESS: done`` seen, no panic, no hang, QEMU
+    exited by itself."""
     problems = []
     if not report.done:
         problems.append("no HARNESS: done marker on the test channel "
                         "(the guest did not finish its tests)")
-    if qemu_status in ("timeout", "crash"):
+    if qemu_status == "hang":
+        problems.append(_hang_problem(findings))
+    elif qemu_status in ("timeout", "crash"):
         problems.append("QEMU status: %s" % qemu_status)
     panics = [f for f in findings if f.kind == "kernel-panic"]
     if panics:
@@ -791,17 +923,68 @@ def _finish_problems(report, findings, qemu_status):
     return problems
 
 
+def _hang_problem(findings):
+    """The guest-finished line of a guest that run.py stopped because the
+    kernel reported a hang (qemu_status "hang")."""
+    hangs = [f for f in findings if f.kind in HANG_KINDS]
+    if not hangs:
+        return "hang detected (but no hang report is in the console log)"
+    return "hang detected: %s (console line %d)" % (hangs[0].text, hangs[0].line_no)
+
+
+def _split_expected(groups, expect):
+    """(accepted, others): the finding groups in the window of a test that
+    announced ``# expect-console <kind>`` for the group's kind, and the
+    rest."""
+    accepted, others = [], []
+    for group in groups:
+        if group.kind in expect.get(group.test, ()):
+            accepted.append(group)
+        else:
+            others.append(group)
+    return accepted, others
+
+
 def _blame(results, groups):
     """Fail every guest test whose console window holds a finding group.
 
-    The findings go first in the details, so that capping cannot hide them.
+    The findings go first in the details, so that capping cannot hide them;
+    before them "killed by the OOM killer" if the OOM killer ran there.
     """
     for result in results:
-        mine = [group.describe() for group in groups if group.test == result.key]
+        mine = [group for group in groups if group.test == result.key]
         if mine:
             result.status = "fail"
+            oom = any(group.has_kind(OOM_KIND) for group in mine)
+            head = ["killed by the OOM killer"] if oom else []
             rest = [result.details] if result.details else []
-            result.details = _details(["console:"] + mine + rest)
+            result.details = _details(head + ["console:"]
+                                      + [group.describe() for group in mine] + rest)
+
+
+def _check_expectations(results, accepted, expect):
+    """A test that announced ``# expect-console <kind>`` fails unless a
+    finding group of that kind lies in its window (a skipped test is
+    excused), or if the kind is not one of KINDS; the accepted groups are
+    listed in its details."""
+    for result in results:
+        kinds = expect.get(result.key)
+        if not kinds:
+            continue
+        mine = [group for group in accepted if group.test == result.key]
+        problems = []
+        for kind in kinds:
+            if kind not in KINDS:
+                problems.append("# expect-console %s: no such kind (one of %s)"
+                                % (kind, ", ".join(KINDS)))
+            elif result.status != "skip" and not any(g.kind == kind for g in mine):
+                problems.append("expected a %s report on the console, none came" % kind)
+        lines = [result.details] if result.details else []
+        if mine:
+            lines += ["console (expected):"] + [group.describe() for group in mine]
+        if problems:
+            result.status = "fail"
+        result.details = _details(problems + lines)
 
 
 def _never_ran(results, expected):
@@ -816,28 +999,140 @@ def _never_ran(results, expected):
     return missing
 
 
-def combine(console_lines, channel_lines, expected=None, qemu_status=None):
+def _absent_suites(results, suites):
+    """A failing Result ``kunit/<suite>`` for each KUnit suite of @suites
+    that has no result among @results."""
+    seen = {result.suite[len("kunit/"):] for result in results
+            if result.suite.startswith("kunit/")}
+    return [Result("kunit", suite, "fail", "expected KUnit suite never reported")
+            for suite in suites if suite not in seen]
+
+
+# ---------------------------------------------------------------- known failures
+
+@dataclass
+class KnownFailure:
+    """An entry of tests/known-failures: a test that fails for a reason
+    tracked in an issue."""
+
+    issue: int
+    reason: str
+
+    def describe(self):
+        """``known failure, issue #N: <reason>``."""
+        return "known failure, issue #%d: %s" % (self.issue, self.reason)
+
+
+_ISSUE = re.compile(r"^#?(\d+)$")
+
+
+def parse_known_failures(lines):
+    """Parse tests/known-failures: ``<suite>/<name> <issue> <reason...>``
+    per line, ``#`` comments and blank lines ignored.
+
+    Returns ({"<suite>/<name>": KnownFailure}, [problem lines]).
+    """
+    entries, problems = {}, []
+    for number, line in enumerate(lines, 1):
+        words = line.split(None, 2)
+        if not words or words[0].startswith("#"):
+            continue
+        issue = _ISSUE.match(words[1]) if len(words) > 1 else None
+        if len(words) < 3 or not issue or "/" not in words[0]:
+            problems.append("line %d: not '<suite>/<name> <issue-number> <reason>': %s"
+                            % (number, line.strip()))
+        elif words[0] in entries:
+            problems.append("line %d: %s is listed twice" % (number, words[0]))
+        else:
+            entries[words[0]] = KnownFailure(int(issue.group(1)), words[2].strip())
+    return entries, problems
+
+
+def apply_known_failures(results, known):
+    """Strict expected failures: a Result listed in @known that failed
+    becomes a skip whose details start with ``known failure, issue #N:
+    <reason>``; one that passed fails (the entry must go). Returns the
+    keys of the results that became such skips."""
+    xfailed = set()
+    for result in results:
+        entry = known.get(result.key)
+        if entry is None:
+            continue
+        rest = result.details.splitlines() if result.details else []
+        if result.status == "fail":
+            result.status = "skip"
+            result.details = _details([entry.describe()] + rest)
+            xfailed.add(result.key)
+        elif result.status == "pass":
+            result.status = "fail"
+            result.details = _details(
+                ["listed in tests/known-failures but passed: remove the entry (issue #%d)"
+                 % entry.issue] + rest)
+        else:
+            result.details = _details(rest + ["(listed in tests/known-failures, issue #%d)"
+                                              % entry.issue])
+    return xfailed
+
+
+def is_known_failure(result):
+    """True for a Result that apply_known_failures() turned into a skip."""
+    return result.status == "skip" and result.details.startswith("known failure, issue #")
+
+
+# ---------------------------------------------------------------- metrics
+
+TOTAL_PREFIX = "reliability_"
+
+
+def metric_totals(metrics, prefix=TOTAL_PREFIX):
+    """{"<key>": sum} over the numeric ``"<suite>/<name>:<key>"`` metrics of
+    @metrics whose key starts with @prefix."""
+    totals = {}
+    for name, value in metrics.items():
+        test, colon, key = name.rpartition(":")
+        if (colon and test and key.startswith(prefix)
+                and isinstance(value, (int, float)) and not isinstance(value, bool)):
+            totals[key] = totals.get(key, 0.0) + value
+    return totals
+
+
+# ---------------------------------------------------------------- combine
+
+def combine(console_lines, channel_lines, expected=None, qemu_status=None,
+            known=None, kunit_suites=None):
     """Turn one guest run into (results, metrics).
 
-    results: the KUnit results of the console, the guest tests of the
-    channel, and the synthetic harness/guest-boot, harness/guest-finished
-    and harness/console-clean. A guest test in whose console window a
-    finding lies fails, with the finding in its details. Each
-    ``<suite>/<name>`` of @expected that has no result fails as
-    ``never ran``. @qemu_status "timeout" or "crash" fails guest-finished.
-    metrics: those of the channel.
+    results: the synthetic harness/guest-boot, harness/guest-finished and
+    harness/console-clean, the KUnit results of the console and the guest
+    tests of the channel. A guest test in whose console window a finding
+    group lies fails, with the group in its details, unless it announced
+    ``# expect-console <kind>`` for the group's kind; such a test fails
+    when no group of that kind came. Each ``<suite>/<name>`` of @expected
+    that has no result fails as ``never ran``, each suite of @kunit_suites
+    that printed no KTAP as ``kunit/<suite>``. @known ({"<suite>/<name>":
+    KnownFailure}) turns failures into skips (apply_known_failures()); the
+    findings of such a test do not fail console-clean. @qemu_status
+    "timeout", "crash" or "hang" fails guest-finished.
+    metrics: those of the channel, plus metric_totals() of them.
     """
     report = parse_channel(channel_lines)
     findings = scan_console(console_lines)
-    groups = group_findings(findings)
+    accepted, groups = _split_expected(group_findings(findings), report.expect_console)
     _blame(report.results, groups)
+    _check_expectations(report.results, accepted, report.expect_console)
+    tests = parse_ktap(console_lines) + report.results
+    tests += _never_ran(tests, expected or [])
+    tests += _absent_suites(tests, kunit_suites or [])
+    xfailed = apply_known_failures(tests, known or {})
     results = [
         _harness("guest-boot", _boot_problems(report, console_lines)),
         _harness("guest-finished", _finish_problems(report, findings, qemu_status)),
-        _harness("console-clean", [group.describe() for group in groups]),
+        _harness("console-clean", [group.describe() for group in groups
+                                   if group.test not in xfailed]),
     ]
-    results += parse_ktap(console_lines) + report.results
-    return results + _never_ran(results, expected or []), dict(report.metrics)
+    metrics = dict(report.metrics)
+    metrics.update(metric_totals(report.metrics))
+    return results + tests, metrics
 
 
 def _counts(results):

@@ -11,6 +11,11 @@
 The guest has two NUMA nodes, one socket each (node0 = cpus 0-1, node1 =
 cpus 2-3). ttyS0 carries the kernel console, ttyS1 the test channel (see
 tests/guest/init). A guest that never boots, times out or crashes fails.
+
+Hangs fail fast: the kernel panics on a hung task, a soft lockup or an RCU
+stall, and the first report of one on the console stops QEMU at most
+HANG_GRACE_S later (status "hang"). The guest's time limit is the sum of
+the manifest limits of the selected tests plus margins, at most --timeout.
 """
 
 import argparse
@@ -31,24 +36,50 @@ from tools.harness import logparse  # noqa: E402
 
 NODE_MIB = 1024
 TOPOLOGY = "0:0-1:%d,1:2-3:%d" % (NODE_MIB, NODE_MIB)
-PANIC_GRACE_S = 5
+PANIC_GRACE_S = 5         # after "Kernel panic": time to print the rest
+HANG_GRACE_S = 10         # after a hang report: time for its backtraces
+POLL_S = 0.5              # how often boot() looks at QEMU and the logs
+BOOT_MARGIN_S = 300       # guest time limit: boot, KUnit and poweroff ...
+TEST_MARGIN_S = 10        # ... plus this per test, beyond its own limit
+
+TESTS = os.path.join(TOP, "tests")
+KNOWN_FAILURES = os.path.join(TESTS, "known-failures")
+KUNIT_SUITES = os.path.join(TESTS, "kunit-suites")
 
 
 # The emulated Intel DSA (tools/qemu-dsa): one device, four work queues.
 DSA_DEVICE = "intel-dsa,num-wqs=4,num-engines=4,wq-size=128"
+# With it, the guest IOMMU (DMA remapping only): the DSA's DMA is translated,
+# strictly, so DMA to an address the driver did not map faults.
+IOMMU_DEVICE = "intel-iommu,intremap=off"
+IOMMU_PARAMS = "intel_iommu=on iommu.strict=1"
 
 
 def qemu_command(kernel, initrd, outdir, mode, only, manifest="manifest",
-                 qemu="qemu-system-x86_64", dsa=True, copy="dsa"):
+                 qemu="qemu-system-x86_64", dsa=True, copy="dsa", iommu=None):
     """The QEMU command line: TCG only, two nodes, two serial ports, and the
-    emulated DSA when the QEMU has it (dsa)."""
+    emulated DSA when the QEMU has it (dsa), behind the guest IOMMU when its
+    DSA reports translation faults (iommu; by default with the DSA)."""
+    iommu = dsa and (dsa if iommu is None else iommu)
     append = " ".join([
         "console=ttyS0,115200", "rdinit=/init", "panic=-1", "loglevel=7",
-        "printk.time=1", "transparent_hugepage=madvise",
+        "printk.time=1", "transparent_hugepage=madvise", "init_on_free=1",
+        # ZONE_MOVABLE, the top 384 MiB of each node: memory blocks that can
+        # go offline (tests/triggers, hot-remove).
+        "movablecore=768M",
+        # Every KASAN report, not only the first: a negative control
+        # that must make one may not hide a real one after it.
+        "kasan_multi_shot",
+        # A stuck kernel panics instead of waiting for the time limit.
+        "hung_task_panic=1", "softlockup_panic=1",
+        "sysctl.kernel.panic_on_rcu_stall=1",
         "rcupdate.rcu_cpu_stall_timeout=60", "harness.mode=" + mode,
         "harness.topology=" + TOPOLOGY, "harness.only=" + only,
         "harness.manifest=" + manifest, "harness.copy=" + copy,
-    ])
+    ] + ([IOMMU_PARAMS] if iommu else [])
+        # Test boots start with the batched copy off: tests/guest/init
+        # records that for knobs/boot-param, then turns it on for the tests.
+        + (["migrate_copy=off"] if mode == "test" else []))
     cmd = [qemu, "-machine", "q35", "-accel", "tcg,thread=multi",
            "-cpu", "max", "-smp", "4,sockets=2,cores=2,threads=1",
            "-m", "%dM" % (2 * NODE_MIB)]
@@ -60,7 +91,8 @@ def qemu_command(kernel, initrd, outdir, mode, only, manifest="manifest",
             "-serial", "file:" + os.path.join(outdir, "console.log"),
             "-serial", "file:" + os.path.join(outdir, "channel.log")]
     if dsa:
-        cmd += ["-device", DSA_DEVICE]
+        # The IOMMU before any other PCI device.
+        cmd += (["-device", IOMMU_DEVICE] if iommu else []) + ["-device", DSA_DEVICE]
     return cmd
 
 
@@ -109,9 +141,68 @@ def qemu_has_dsa(qemu):
     return '"intel-dsa"' in out
 
 
-def boot(args, mode, kernel=None, initrd=None, outdir=None, only=None):
-    """Run one guest (by default the one args name). Returns
-    (qemu_status, seconds)."""
+def qemu_dsa_iommu(qemu):
+    """Whether this QEMU's intel-dsa reports IOMMU translation faults (and
+    so runs behind intel-iommu): it has the fault-xlat-every property."""
+    try:
+        out = subprocess.run([qemu, "-device", "intel-dsa,help"], capture_output=True,
+                             text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "fault-xlat-every" in out
+
+
+class GuestWatch:
+    """Decides, from the console, QEMU's exit code and the clock, when a
+    guest run is over and how it ended: "exit", "crash", "timeout" or
+    "hang".
+
+    The first hung-task, soft-lockup or RCU-stall report (the HANG_KINDS
+    of logparse) makes it a hang: the kernel gets HANG_GRACE_S to print
+    its backtraces, or until it panics, then the run is over.
+    """
+
+    def __init__(self, start, timeout):
+        self.start, self.timeout = start, timeout
+        self.scanner = logparse.ConsoleScanner()
+        self.panic_at = None
+        self.hang, self.hang_at = None, None
+
+    def console(self, lines, now):
+        """Scan console @lines that arrived by @now."""
+        for line in lines:
+            finding = self.scanner.feed(line)
+            if finding is None:
+                continue
+            if finding.kind == "kernel-panic" and self.panic_at is None:
+                self.panic_at = now
+            if finding.kind in logparse.HANG_KINDS and self.hang is None:
+                self.hang, self.hang_at = finding, now
+
+    def _panicked(self, now):
+        """True once a panic has had PANIC_GRACE_S to finish printing."""
+        return self.panic_at is not None and now - self.panic_at > PANIC_GRACE_S
+
+    def status(self, rc, now):
+        """How the run ended, given QEMU's exit code @rc (None while it
+        runs) at time @now; None while the guest may go on."""
+        if self.hang is not None:
+            if rc is not None or now - self.hang_at >= HANG_GRACE_S or self._panicked(now):
+                return "hang"
+            return None
+        if rc is not None:
+            return "exit" if rc == 0 else "crash"
+        if now - self.start > self.timeout:
+            return "timeout"
+        if self._panicked(now):
+            return "crash"
+        return None
+
+
+def boot(args, mode, kernel=None, initrd=None, outdir=None, only=None, timeout=None):
+    """Run one guest (by default the one args name) for at most @timeout
+    seconds (args.timeout). Returns (qemu_status, seconds), the status as
+    GuestWatch decided it."""
     kernel, initrd = kernel or args.kernel, initrd or args.initrd
     outdir, only = outdir or args.outdir, only or args.only
     os.makedirs(outdir, exist_ok=True)
@@ -119,8 +210,10 @@ def boot(args, mode, kernel=None, initrd=None, outdir=None, only=None):
         path = os.path.join(outdir, name)
         if os.path.exists(path):
             os.unlink(path)
+    dsa = qemu_has_dsa(args.qemu)
     cmd = qemu_command(kernel, initrd, outdir, mode, only, args.manifest,
-                       qemu=args.qemu, dsa=qemu_has_dsa(args.qemu), copy=args.copy)
+                       qemu=args.qemu, dsa=dsa, copy=args.copy,
+                       iommu=dsa and qemu_dsa_iommu(args.qemu))
     with open(os.path.join(outdir, "qemu-cmdline"), "w") as handle:
         handle.write(" ".join(cmd) + "\n")
     start = time.monotonic()
@@ -129,20 +222,19 @@ def boot(args, mode, kernel=None, initrd=None, outdir=None, only=None):
                             stderr=subprocess.STDOUT)
     channel = Tail(os.path.join(outdir, "channel.log"))
     console = Tail(os.path.join(outdir, "console.log"))
-    status, panic_at = None, None
+    watch = GuestWatch(start, timeout or args.timeout)
+    status, hang = None, None
     while status is None:
-        time.sleep(0.5)
+        time.sleep(POLL_S)
         for line in channel.new_lines():
             stream_line(line, mode)
-        if panic_at is None and any("Kernel panic" in l for l in console.new_lines()):
-            panic_at = time.monotonic()
-        rc = proc.poll()
-        if rc is not None:
-            status = "exit" if rc == 0 else "crash"
-        elif time.monotonic() - start > args.timeout:
-            status = "timeout"
-        elif panic_at and time.monotonic() - panic_at > PANIC_GRACE_S:
-            status = "crash"
+        now = time.monotonic()
+        watch.console(console.new_lines(), now)
+        if watch.hang is not None and hang is None:
+            hang = watch.hang
+            print("  hang detected at console line %d: %s (stopping the guest)"
+                  % (hang.line_no, hang.text), flush=True)
+        status = watch.status(proc.poll(), now)
     if proc.poll() is None:
         proc.kill()
         proc.wait()
@@ -160,14 +252,81 @@ def read_lines(path):
         return []
 
 
+def read_list(path):
+    """The words of the lines of @path, without ``#`` comments and blank
+    lines; None if the file does not exist."""
+    if not os.path.exists(path):
+        return None
+    return [line.split()[0] for line in read_lines(path)
+            if line.split() and not line.lstrip().startswith("#")]
+
+
+def manifest_entries(manifest="manifest"):
+    """(suite/name, limit in seconds or None) of every entry of
+    tests/@manifest."""
+    entries = []
+    for line in read_lines(os.path.join(TESTS, manifest)):
+        words = line.split()
+        if words and not words[0].startswith("#"):
+            limit = words[1] if len(words) > 1 else ""
+            entries.append((words[0], int(limit) if limit.isdigit() else None))
+    return entries
+
+
 def expected_tests(only, manifest="manifest"):
     """suite/name of every manifest entry that the filter selects."""
-    names = []
-    for line in read_lines(os.path.join(TOP, "tests", manifest)):
-        words = line.split()
-        if words and not words[0].startswith("#") and fnmatch.fnmatch(words[0], only):
-            names.append(words[0])
+    return [name for name, _ in manifest_entries(manifest) if fnmatch.fnmatch(name, only)]
+
+
+def guest_timeout(only, manifest, cap):
+    """Seconds the guest may run: the limits of the selected tests of
+    tests/@manifest plus BOOT_MARGIN_S and TEST_MARGIN_S per test, at most
+    @cap (--timeout); @cap if a selected limit is not a number."""
+    limits = [limit for name, limit in manifest_entries(manifest)
+              if fnmatch.fnmatch(name, only)]
+    if None in limits:
+        return cap
+    return min(cap, BOOT_MARGIN_S + sum(limits) + TEST_MARGIN_S * len(limits))
+
+
+def all_manifest_tests():
+    """suite/name of every entry of tests/manifest and tests/*-manifest."""
+    names = set()
+    for manifest in os.listdir(TESTS):
+        if manifest == "manifest" or manifest.endswith("-manifest"):
+            names.update(name for name, _ in manifest_entries(manifest))
     return names
+
+
+def known_failures():
+    """({"<suite>/<name>": KnownFailure}, Result harness/known-failures):
+    tests/known-failures parsed and checked; an entry must name a test of
+    a manifest, or compiled-out/ and a test the compiled-out boot runs."""
+    entries, problems = logparse.parse_known_failures(read_lines(KNOWN_FAILURES))
+    names = all_manifest_tests()
+    names.update(OFF_PREFIX + name for name in expected_tests(OFF_SUITES))
+    for name in sorted(entries):
+        if name not in names:
+            problems.append("%s is listed but is not a test of any manifest in tests/" % name)
+    rel = os.path.relpath(KNOWN_FAILURES, TOP)
+    details = problems or ["%s: %d known failure(s)" % (rel, len(entries))]
+    result = logparse.Result("harness", "known-failures", "fail" if problems else "pass",
+                             "\n".join(details))
+    return entries, result
+
+
+def expected_kunit_suites(args):
+    """(suites, problem Result or None): the KUnit suites tests/kunit-suites
+    expects, checked only in the boot of the full tests/manifest (not with
+    ONLY, not for bench or stress runs, which may boot other kernels)."""
+    if args.manifest != "manifest" or args.only != "*":
+        return [], None
+    suites = read_list(KUNIT_SUITES)
+    if suites:
+        return suites, None
+    return [], logparse.Result("harness", "kunit-suites", "fail",
+                               "%s is missing or lists no suite"
+                               % os.path.relpath(KUNIT_SUITES, TOP))
 
 
 class CollectingResult(unittest.TextTestResult):
@@ -260,11 +419,14 @@ def cmd_demo(args):
 
 OFF_SUITES = "harness/*"
 OFF_SYMBOL = "CONFIG_MIGRATE_COPY_OFFLOAD"
+OFF_PREFIX = "compiled-out/"
 
 
-def compiled_out_results(args):
+def compiled_out_results(args, known=None):
     """Boot the variant with our features compiled out and run the harness
-    suite on it; its results go to suites compiled-out/<suite>."""
+    suite on it, with the same hang detection and a time limit derived the
+    same way; its results go to suites compiled-out/<suite>. Entries of
+    @known named compiled-out/<suite>/<name> apply to them."""
     outdir = args.outdir + "-off"
     # .../obj-off/arch/x86/boot/bzImage: the kbuild output directory.
     config = os.path.join(os.path.abspath(args.off_kernel).rsplit("/arch/", 1)[0], ".config")
@@ -276,15 +438,40 @@ def compiled_out_results(args):
                                            off if config_ok else OFF_SYMBOL + " is set"),
                                None)]
     print("Booting the variant with the feature compiled out...", flush=True)
-    status, _ = boot(args, "test", args.off_kernel, args.off_initrd, outdir, OFF_SUITES)
+    status, _ = boot(args, "test", args.off_kernel, args.off_initrd, outdir, OFF_SUITES,
+                     timeout=guest_timeout(OFF_SUITES, "manifest", args.timeout))
+    off_known = {name[len(OFF_PREFIX):]: entry for name, entry in (known or {}).items()
+                 if name.startswith(OFF_PREFIX)}
     guest, _ = logparse.combine(read_lines(os.path.join(outdir, "console.log")),
                                 read_lines(os.path.join(outdir, "channel.log")),
-                                expected=expected_tests(OFF_SUITES), qemu_status=status)
+                                expected=expected_tests(OFF_SUITES), qemu_status=status,
+                                known=off_known)
     for result in guest:
         if not result.suite.startswith("kunit"):
-            result.suite = "compiled-out/" + result.suite
+            result.suite = OFF_PREFIX + result.suite
             results.append(result)
     return results
+
+
+def report(args, results, metrics, meta):
+    """Write the JSON results, print every failure with its details and
+    every known failure, then the summary line; the exit code."""
+    logparse.write_results(args.results, results, metrics, meta)
+    for result in results:
+        if result.status == "fail":
+            print("FAIL %s/%s" % (result.suite, result.name))
+            for line in (result.details or "").splitlines()[:12]:
+                print("    " + line)
+    for result in results:
+        if logparse.is_known_failure(result):
+            issue = result.details.split(":", 1)[0].rsplit(" ", 1)[-1]
+            print("XFAIL %s/%s (issue %s)" % (result.suite, result.name, issue))
+    if args.manifest != "manifest":
+        for key in sorted(metrics):
+            print("  %-50s %s" % (key, metrics[key]))
+    print("results: %s" % os.path.relpath(args.results, TOP))
+    print(logparse.summary_line(results))
+    return 1 if any(r.status == "fail" for r in results) else 0
 
 
 def cmd_test(args):
@@ -292,35 +479,36 @@ def cmd_test(args):
     results = host_selftests()
     static, metrics = static_results(args.static)
     results += static
-    print("Booting the two-node guest under QEMU TCG (test mode)...", flush=True)
-    status, seconds = boot(args, "test")
+    known, known_result = known_failures()
+    results.append(known_result)
+    meta = {"base": base_version(), "kernel": "", "qemu_status": "not booted",
+            "only": args.only, "console_log": os.path.relpath(
+                os.path.join(args.outdir, "console.log"), TOP)}
+    expected = expected_tests(args.only, args.manifest)
+    if not expected:
+        results.append(logparse.Result("harness", "only", "fail",
+                                       "ONLY=%s matches no test in tests/%s: not booting"
+                                       % (args.only, args.manifest)))
+        return report(args, results, metrics, meta)
+    suites, suites_problem = expected_kunit_suites(args)
+    results += [suites_problem] if suites_problem else []
+    timeout = guest_timeout(args.only, args.manifest, args.timeout)
+    print("Booting the two-node guest under QEMU TCG (test mode, at most %d s)..." % timeout,
+          flush=True)
+    status, seconds = boot(args, "test", timeout=timeout)
     console = read_lines(os.path.join(args.outdir, "console.log"))
     channel = read_lines(os.path.join(args.outdir, "channel.log"))
     guest_results, guest_metrics = logparse.combine(
-        console, channel, expected=expected_tests(args.only, args.manifest),
-        qemu_status=status)
+        console, channel, expected=expected, qemu_status=status, known=known,
+        kunit_suites=suites)
     results += guest_results
     metrics.update(guest_metrics)
     if args.off_kernel:
-        results += compiled_out_results(args)
+        results += compiled_out_results(args, known)
     metrics["harness:guest_seconds"] = round(seconds, 1)
     metrics["harness:total_seconds"] = round(time.monotonic() - wall, 1)
-    report = logparse.parse_channel(channel)
-    meta = {"base": base_version(), "kernel": report.kernel, "qemu_status": status,
-            "only": args.only, "console_log": os.path.relpath(
-                os.path.join(args.outdir, "console.log"), TOP)}
-    logparse.write_results(args.results, results, metrics, meta)
-    for result in results:
-        if result.status == "fail":
-            print("FAIL %s/%s" % (result.suite, result.name))
-            for line in (result.details or "").splitlines()[:12]:
-                print("    " + line)
-    if args.manifest != "manifest":
-        for key in sorted(metrics):
-            print("  %-50s %s" % (key, metrics[key]))
-    print("results: %s" % os.path.relpath(args.results, TOP))
-    print(logparse.summary_line(results))
-    return 1 if any(r.status == "fail" for r in results) else 0
+    meta.update(kernel=logparse.parse_channel(channel).kernel, qemu_status=status)
+    return report(args, results, metrics, meta)
 
 
 def main():
@@ -337,7 +525,9 @@ def main():
     parser.add_argument("--only", default="*", help="glob of suite/name to run")
     parser.add_argument("--manifest", default="manifest",
                         help="tests/<manifest> lists the guest programs (bench-manifest for make bench)")
-    parser.add_argument("--timeout", type=float, default=2400)
+    parser.add_argument("--timeout", type=float, default=2400,
+                        help="the most seconds a guest may run; below it, the manifest"
+                        " limits of the selected tests plus margins decide")
     parser.add_argument("--qemu", default="qemu-system-x86_64",
                         help="the QEMU binary (make qemu builds one with the emulated DSA)")
     parser.add_argument("--copy", choices=("dsa", "soft", "cpu"), default="dsa",
