@@ -768,9 +768,19 @@ static void rel_control_late_write(struct __test_metadata *_metadata,
 	knob_write(REL_TEST_ENGINE "fail_every", "0");
 	pages_move(r->folio_addrs, r->nr_folios, 0, r->status, NULL);
 	on0 = rel_region_where(r, 0);
+	/*
+	 * The work item counts its writes only after the last one, and each
+	 * write to a freed page prints a KASAN report first, which takes
+	 * seconds under TCG: wait until it has accounted for every page.
+	 */
 	usleep(1500 * 1000);
-	late = rel_read_u64(REL_TEST_ENGINE, "late_writes");
-	skipped = rel_read_u64(REL_TEST_ENGINE, "late_writes_skipped");
+	for (int waited_ms = 0; waited_ms < 60000; waited_ms += 250) {
+		late = rel_read_u64(REL_TEST_ENGINE, "late_writes");
+		skipped = rel_read_u64(REL_TEST_ENGINE, "late_writes_skipped");
+		if (late + skipped >= r->nr_folios)
+			break;
+		usleep(250 * 1000);
+	}
 	failed = rel_read_u64(REL_TEST_ENGINE, "failed");
 	knob_write(REL_TEST_ENGINE "late_write_ms", "0");
 	data_ok = pattern_verify(r->addr, r->size, seed, &mismatch);
