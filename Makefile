@@ -28,7 +28,7 @@ INITRAMFS_OFF := $(BUILD)/initramfs-off.cpio
 KERNEL_VANILLA := $(BUILD)/vanilla/arch/x86/boot/bzImage
 INITRAMFS_VANILLA := $(BUILD)/initramfs-vanilla.cpio
 # Benchmarks that run on both kernels (tests/bench-manifest).
-BENCH_BOTH := bench/sync-batch
+BENCH_BOTH := bench/sync-batch bench/held-anon-quarter bench/held-anon-half
 ONLY       ?= *
 COPY       ?= dsa
 PYTHON     ?= python3

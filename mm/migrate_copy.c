@@ -14,9 +14,10 @@
  * throughput each engine achieved for the batch's folio size class.
  *
  * Rules, because the batch's folios are locked while an engine copies:
- * nothing here allocates with reclaim (GFP_NOWAIT, falling back to the
- * CPU), engines must return in bounded time, and an engine never writes a
- * destination folio after its copy_batch() returned with a failure for it.
+ * the batch is allocated before its first folio is locked, engines must not
+ * allocate with reclaim and must return in bounded time, and an engine never
+ * writes a destination folio after its copy_batch() returned with a failure
+ * for it.
  */
 
 #define pr_fmt(fmt) "migrate_copy: " fmt
@@ -77,7 +78,7 @@ static int cpu_copy_batch(struct migrate_copy_engine *engine,
 	for (i = 0; i < batch->nr; i++) {
 		struct migrate_copy_item *item = &batch->items[i];
 
-		/* -EHWPOISON: the move phase copies again and fails it. */
+		/* -EHWPOISON: the folio fails to migrate, without a second copy. */
 		item->result = folio_mc_copy(item->dst, item->src);
 		failed += item->result != 0;
 		cond_resched();
@@ -205,8 +206,9 @@ static bool migrate_copy_reason_allowed(enum migrate_reason reason)
 
 /*
  * Only folios whose migration callback copies through __migrate_folio(),
- * where the copied marker is honoured, may be copied ahead. Folios with
- * buffer heads are not: their buffers are locked only in the move phase.
+ * which skips the copy of a folio copied ahead, may be copied ahead.
+ * Folios with buffer heads are not: their buffers are locked only in the
+ * move phase.
  */
 static bool migrate_copy_mapping_eligible(struct folio *src)
 {
@@ -227,6 +229,9 @@ static bool migrate_copy_mapping_eligible(struct folio *src)
 static bool migrate_copy_folio_eligible(struct folio *src, struct folio *dst)
 {
 	if (__folio_test_movable(src) || folio_test_hugetlb(src))
+		return false;
+	/* Known poison stays with the CPU copy, which fails on it. */
+	if (folio_contain_hwpoisoned_page(src))
 		return false;
 	if (folio_nr_pages(src) != folio_nr_pages(dst))
 		return false;
@@ -275,17 +280,19 @@ static enum migrate_copy_class migrate_copy_main_class(const size_t *class_bytes
 }
 
 /**
- * migrate_copy_batch_alloc() - Allocate an empty batch without reclaim.
+ * migrate_copy_batch_alloc() - Allocate an empty batch.
  * @capacity: Number of folios it must hold.
  * @reason: enum migrate_reason of the migration.
+ * @gfp: Allocation flags: GFP_KERNEL, or GFP_NOWAIT where sleeping is wrong.
  *
  * Return: the batch, or NULL; the caller then copies on the CPU as before.
  */
-struct migrate_copy_batch *migrate_copy_batch_alloc(unsigned int capacity, int reason)
+struct migrate_copy_batch *migrate_copy_batch_alloc(unsigned int capacity, int reason,
+						    gfp_t gfp)
 {
 	struct migrate_copy_batch *batch;
 
-	batch = kmalloc(struct_size(batch, items, capacity), GFP_NOWAIT | __GFP_NOWARN);
+	batch = kvmalloc(struct_size(batch, items, capacity), gfp | __GFP_NOWARN);
 	if (!batch)
 		return NULL;
 	batch->capacity = capacity;
@@ -298,40 +305,60 @@ struct migrate_copy_batch *migrate_copy_batch_alloc(unsigned int capacity, int r
 }
 
 /**
- * migrate_copy_batch_free() - Free a batch from migrate_copy_folios().
+ * migrate_copy_batch_free() - Free a batch.
  * @batch: The batch, or NULL.
  */
 void migrate_copy_batch_free(struct migrate_copy_batch *batch)
 {
-	kfree(batch);
+	kvfree(batch);
 }
 
-/* The eligible folios of the two parallel lists, or NULL if none is. */
-static struct migrate_copy_batch *migrate_copy_batch_build(struct list_head *src_folios,
-							   struct list_head *dst_folios,
-							   enum migrate_reason reason)
+/**
+ * migrate_copy_batch_prepare() - Allocate the copy batch of a migration batch.
+ * @folios: The folios the migration batch will try, none of them locked yet.
+ * @mode: The migration's enum migrate_mode.
+ * @reason: The migration's enum migrate_reason.
+ *
+ * The batch is allocated before the migration batch locks its first folio,
+ * so that no allocation happens under the folio locks: with GFP_KERNEL, or
+ * GFP_NOWAIT for an asynchronous migration. Inside direct compaction, under
+ * another batch's locks, PF_MEMALLOC keeps GFP_KERNEL from reclaiming.
+ *
+ * Return: an empty batch for up to as many folios as @folios holds, or NULL
+ * if the batch copy does not apply (disabled, @reason not allowed) or memory
+ * is short: the move phase then copies on the CPU.
+ */
+struct migrate_copy_batch *migrate_copy_batch_prepare(struct list_head *folios,
+						      enum migrate_mode mode,
+						      enum migrate_reason reason)
+{
+	gfp_t gfp = mode == MIGRATE_ASYNC ? GFP_NOWAIT : GFP_KERNEL;
+
+	if (!migrate_copy_reason_allowed(reason) || list_empty(folios))
+		return NULL;
+	return migrate_copy_batch_alloc(list_count_nodes(folios), reason, gfp);
+}
+
+/* Fill @batch with the eligible folios of the two parallel lists. */
+static void migrate_copy_batch_build(struct migrate_copy_batch *batch,
+				     struct list_head *src_folios,
+				     struct list_head *dst_folios)
 {
 	size_t class_bytes[MIGRATE_COPY_NR_CLASSES] = {};
-	struct migrate_copy_batch *batch;
 	struct folio *src, *dst;
 
-	batch = migrate_copy_batch_alloc(list_count_nodes(src_folios), reason);
-	if (!batch)
-		return NULL;
-
+	batch->nr = 0;
+	batch->bytes = 0;
+	batch->dst_nid = NUMA_NO_NODE;
 	dst = list_first_entry(dst_folios, struct folio, lru);
 	list_for_each_entry(src, src_folios, lru) {
+		if (batch->nr == batch->capacity)
+			break;
 		if (migrate_copy_folio_eligible(src, dst))
 			migrate_copy_batch_add(batch, src, dst, class_bytes);
 		dst = list_next_entry(dst, lru);
 	}
-
-	if (!batch->nr || batch->bytes < READ_ONCE(migrate_copy_policy.min_batch_bytes)) {
-		migrate_copy_batch_free(batch);
-		return NULL;
-	}
 	batch->size_class = migrate_copy_main_class(class_bytes);
-	return batch;
 }
 
 /* Bytes per microsecond an engine is expected to copy this batch at. */
@@ -378,7 +405,8 @@ static struct migrate_copy_engine *migrate_copy_best(struct list_head *engines,
 	unsigned long rate;
 
 	*best_rate = 0;
-	list_for_each_entry_rcu(engine, engines, list, true) {
+	list_for_each_entry_srcu(engine, engines, list,
+				 srcu_read_lock_held(&migrate_copy_srcu)) {
 		if (batch->bytes < engine->ops->min_bytes)
 			continue;
 		rate = migrate_copy_expected_rate(engine, batch);
@@ -398,7 +426,8 @@ static struct migrate_copy_engine *migrate_copy_due(struct list_head *engines,
 {
 	struct migrate_copy_engine *engine, *stale = NULL;
 
-	list_for_each_entry_rcu(engine, engines, list, true) {
+	list_for_each_entry_srcu(engine, engines, list,
+				 srcu_read_lock_held(&migrate_copy_srcu)) {
 		if (engine == best || batch->bytes < engine->ops->min_bytes)
 			continue;
 		if (!migrate_copy_expected_rate(engine, batch))
@@ -472,13 +501,14 @@ static void migrate_copy_update_rate(struct migrate_copy_engine *engine,
 
 /*
  * Counters, throughput and trace for a finished batch; returns the failures.
- * A folio that timed out is not a fallback: the move phase does not copy it,
- * migration retries it later.
+ * A folio that timed out or met poison is not a fallback: the move phase does
+ * not copy it (migration retries the first with a new destination, and fails
+ * the second).
  */
 static unsigned int migrate_copy_account(struct migrate_copy_engine *engine,
 					 struct migrate_copy_batch *batch, u64 ns)
 {
-	unsigned int i, failed = 0, timed_out = 0;
+	unsigned int i, failed = 0, not_retried = 0;
 	unsigned long copied_pages = 0, failed_pages = 0;
 	size_t copied_bytes = 0;
 
@@ -488,23 +518,24 @@ static unsigned int migrate_copy_account(struct migrate_copy_engine *engine,
 		if (!batch->items[i].result) {
 			copied_bytes += folio_size(src);
 			copied_pages += folio_nr_pages(src);
-		} else if (batch->items[i].result == -ETIMEDOUT) {
-			timed_out++;
+		} else if (batch->items[i].result == -ETIMEDOUT ||
+			   batch->items[i].result == -EHWPOISON) {
+			not_retried++;
 		} else {
 			failed++;
 			failed_pages += folio_nr_pages(src);
 		}
 	}
 	if (engine == &migrate_copy_cpu_engine) {
-		count_vm_events(MIGRATE_COPY_CPU, batch->nr - failed - timed_out);
+		count_vm_events(MIGRATE_COPY_CPU, batch->nr - failed - not_retried);
 		count_vm_events(MIGRATE_COPY_CPU_PAGES, copied_pages);
 	} else {
-		count_vm_events(MIGRATE_COPY_OFFLOAD, batch->nr - failed - timed_out);
+		count_vm_events(MIGRATE_COPY_OFFLOAD, batch->nr - failed - not_retried);
 		count_vm_events(MIGRATE_COPY_OFFLOAD_PAGES, copied_pages);
 	}
 	count_vm_events(MIGRATE_COPY_FALLBACK, failed);
 	count_vm_events(MIGRATE_COPY_FALLBACK_PAGES, failed_pages);
-	failed += timed_out;
+	failed += not_retried;
 	migrate_copy_update_rate(engine, batch->size_class, copied_bytes, ns);
 	trace_migrate_copy_batch(engine->ops->name, batch->nr, batch->bytes, ns,
 				 failed, batch->reason);
@@ -571,29 +602,28 @@ static void migrate_copy_run_split(const struct migrate_copy_choice *choice,
 
 /**
  * migrate_copy_folios() - Copy a batch of unmapped folios ahead of the move.
+ * @batch: From migrate_copy_batch_prepare() for the folios of @src_folios.
  * @src_folios: Locked, unmapped source folios, linked through ->lru.
  * @dst_folios: Their destination folios, in the same order.
- * @reason: enum migrate_reason of the migration.
+ *
+ * The batch's items follow the order of @src_folios: migrate_copy_next_result()
+ * walks them along with the list.
  *
  * Context: Called with every folio of both lists locked. Does not allocate
- * with reclaim and returns in bounded time.
- * Return: the batch with a result per item (0: the destination holds the
- * content), or NULL if nothing was copied. The caller frees it with
- * migrate_copy_batch_free().
+ * and returns in bounded time.
  */
-struct migrate_copy_batch *migrate_copy_folios(struct list_head *src_folios,
-					       struct list_head *dst_folios,
-					       enum migrate_reason reason)
+void migrate_copy_folios(struct migrate_copy_batch *batch,
+			 struct list_head *src_folios,
+			 struct list_head *dst_folios)
 {
 	struct migrate_copy_choice choice;
-	struct migrate_copy_batch *batch;
 	int srcu_index;
 
-	if (!migrate_copy_reason_allowed(reason) || list_empty(src_folios))
-		return NULL;
-	batch = migrate_copy_batch_build(src_folios, dst_folios, reason);
-	if (!batch)
-		return NULL;
+	migrate_copy_batch_build(batch, src_folios, dst_folios);
+	if (!batch->nr || batch->bytes < READ_ONCE(migrate_copy_policy.min_batch_bytes)) {
+		batch->nr = 0;
+		return;
+	}
 
 	srcu_index = srcu_read_lock(&migrate_copy_srcu);
 	migrate_copy_choose(batch, &choice);
@@ -604,7 +634,6 @@ struct migrate_copy_batch *migrate_copy_folios(struct list_head *src_folios,
 	else
 		migrate_copy_run_on(choice.probe, batch);
 	srcu_read_unlock(&migrate_copy_srcu, srcu_index);
-	return batch;
 }
 
 bool migrate_copy_enabled(void)

@@ -29,10 +29,14 @@ struct migrate_copy_policy {
 extern struct migrate_copy_policy migrate_copy_policy;
 extern struct mutex migrate_copy_lock;
 
-struct migrate_copy_batch *migrate_copy_folios(struct list_head *src_folios,
-					       struct list_head *dst_folios,
-					       enum migrate_reason reason);
-struct migrate_copy_batch *migrate_copy_batch_alloc(unsigned int capacity, int reason);
+struct migrate_copy_batch *migrate_copy_batch_prepare(struct list_head *folios,
+						      enum migrate_mode mode,
+						      enum migrate_reason reason);
+void migrate_copy_folios(struct migrate_copy_batch *batch,
+			 struct list_head *src_folios,
+			 struct list_head *dst_folios);
+struct migrate_copy_batch *migrate_copy_batch_alloc(unsigned int capacity, int reason,
+						    gfp_t gfp);
 void migrate_copy_batch_free(struct migrate_copy_batch *batch);
 
 bool migrate_copy_enabled(void);
@@ -51,6 +55,24 @@ static inline bool migrate_copy_active(void)
 	return static_branch_unlikely(&migrate_copy_enabled_key);
 }
 
+/**
+ * migrate_copy_next_result() - The batch copy's result for the next folio.
+ * @batch: The batch migrate_copy_folios() ran, or NULL.
+ * @cursor: Index of the next item to look at; starts at 0.
+ * @src: A source folio of the list the batch was built from, taken in the
+ *	order of that list.
+ *
+ * Return: the engine's result for @src (0: its destination holds the
+ * content), or -ENODATA if @src was not copied ahead.
+ */
+static inline int migrate_copy_next_result(const struct migrate_copy_batch *batch,
+					   unsigned int *cursor, struct folio *src)
+{
+	if (!batch || *cursor >= batch->nr || batch->items[*cursor].src != src)
+		return -ENODATA;
+	return batch->items[(*cursor)++].result;
+}
+
 #else /* !CONFIG_MIGRATE_COPY_OFFLOAD */
 
 static inline bool migrate_copy_active(void)
@@ -59,10 +81,22 @@ static inline bool migrate_copy_active(void)
 }
 
 static inline struct migrate_copy_batch *
-migrate_copy_folios(struct list_head *src_folios, struct list_head *dst_folios,
-		    enum migrate_reason reason)
+migrate_copy_batch_prepare(struct list_head *folios, enum migrate_mode mode,
+			   enum migrate_reason reason)
 {
 	return NULL;
+}
+
+static inline void migrate_copy_folios(struct migrate_copy_batch *batch,
+				       struct list_head *src_folios,
+				       struct list_head *dst_folios)
+{
+}
+
+static inline int migrate_copy_next_result(const struct migrate_copy_batch *batch,
+					   unsigned int *cursor, struct folio *src)
+{
+	return -ENODATA;
 }
 
 static inline void migrate_copy_batch_free(struct migrate_copy_batch *batch)

@@ -16,6 +16,7 @@
 #define pr_fmt(fmt) "migrate_copy: " fmt
 
 #include <linux/kobject.h>
+#include <linux/migrate.h>
 #include <linux/migrate_mode.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -31,26 +32,13 @@ EXPORT_SYMBOL_GPL(migrate_copy_kobj);
 /* Largest min_batch_bytes accepted: a batch never exceeds this. */
 #define MIGRATE_COPY_MAX_MIN_BYTES	(1UL << 30)
 
-static const char *const migrate_copy_reason_names[MR_TYPES] = {
-	[MR_COMPACTION] = "compaction",
-	[MR_MEMORY_FAILURE] = "memory_failure",
-	[MR_MEMORY_HOTPLUG] = "memory_hotplug",
-	[MR_SYSCALL] = "syscall",
-	[MR_MEMPOLICY_MBIND] = "mbind",
-	[MR_NUMA_MISPLACED] = "numa_misplaced",
-	[MR_CONTIG_RANGE] = "contig_range",
-	[MR_LONGTERM_PIN] = "longterm_pin",
-	[MR_DEMOTION] = "demotion",
-	[MR_DAMON] = "damon",
-};
-
 static int migrate_copy_reason_index(const char *name)
 {
 	int reason;
 
 	for (reason = 0; reason < MR_TYPES; reason++)
-		if (migrate_copy_reason_names[reason] &&
-		    !strcmp(name, migrate_copy_reason_names[reason]))
+		if (migrate_reason_names[reason] &&
+		    !strcmp(name, migrate_reason_names[reason]))
 			return reason;
 	return -EINVAL;
 }
@@ -210,7 +198,7 @@ static ssize_t reasons_show(struct kobject *kobj, struct kobj_attribute *attr, c
 
 	for (reason = 0; reason < MR_TYPES; reason++)
 		len += sysfs_emit_at(buf, len, reasons & BIT(reason) ? "%s[%s]" : "%s%s",
-				     len ? " " : "", migrate_copy_reason_names[reason]);
+				     len ? " " : "", migrate_reason_names[reason]);
 	len += sysfs_emit_at(buf, len, "\n");
 	return len;
 }

@@ -8,10 +8,19 @@
  *               counted across batches (2: every other folio). A failed
  *               folio's destination is overwritten with garbage first, as
  *               a half-done DMA would leave it.
+ *   fail_max    0: no limit; N: fail no more than N folios after a reset
+ *   fail_errno  the error a failed folio gets: 5 (EIO, the default: the
+ *               move copies it again on the CPU), 133 (EHWPOISON: a source
+ *               the engine could not read), 110 (ETIMEDOUT: the engine keeps
+ *               a reference on the destination for timeout_hold_ms, as a
+ *               DMA still in flight would; its source does not time out
+ *               again meanwhile, so a retry succeeds)
+ *   timeout_hold_ms  how long a timed-out destination stays referenced
  *   reclaim_alloc  Y: make a GFP_KERNEL allocation in every batch, a
  *               mistake (the batch holds folio locks) that the tests of
  *               CONFIG_DEBUG_MIGRATE_BATCH_LOCKS must catch
- *   batches, folios, bytes, failed   what the engine saw and failed
+ *   batches, folios, bytes, failed, timed_out   what the engine saw,
+ *               failed, and failed with ETIMEDOUT
  *   reset       write anything: zero the counters and the folio sequence
  *
  * Negative controls: engines that are wrong on purpose, so the tests can
@@ -49,9 +58,15 @@
 #define TEST_ENGINE_CORRUPT_OFFSET	100
 /* Destinations the late-write control remembers at a time. */
 #define TEST_ENGINE_LATE_MAX	64
+/* Timed-out destinations held at a time; beyond, a folio fails with -EIO. */
+#define TEST_ENGINE_HELD_MAX	512
 
 static struct dentry *test_engine_dir;
 static u32 test_engine_fail_every;
+static u32 test_engine_fail_max;
+static u32 test_engine_fail_errno = EIO;
+static u32 test_engine_timeout_hold_ms = 100;
+static u64 test_engine_timed_out;
 static bool test_engine_reclaim_alloc;
 static bool test_engine_skip_write;
 static bool test_engine_corrupt;
@@ -70,6 +85,57 @@ static struct page *test_engine_late_pages[TEST_ENGINE_LATE_MAX];
 static unsigned int test_engine_late_count;
 static void test_engine_late_write(struct work_struct *work);
 static DECLARE_DELAYED_WORK(test_engine_late_work, test_engine_late_write);
+
+/*
+ * Destinations of timed-out copies, referenced until the release work runs,
+ * and their sources, which do not time out again meanwhile: a retry works.
+ */
+static struct folio *test_engine_held[TEST_ENGINE_HELD_MAX];
+static struct folio *test_engine_held_src[TEST_ENGINE_HELD_MAX];
+static unsigned int test_engine_held_count;
+static void test_engine_release_held(struct work_struct *work);
+static DECLARE_DELAYED_WORK(test_engine_release_work, test_engine_release_held);
+
+static void test_engine_release_held(struct work_struct *work)
+{
+	spin_lock(&test_engine_lock);
+	while (test_engine_held_count)
+		folio_put(test_engine_held[--test_engine_held_count]);
+	spin_unlock(&test_engine_lock);
+}
+
+/*
+ * A timed-out copy: keep @dst referenced for a while, as an engine must
+ * while its DMA may still write it. Returns false if no slot was free.
+ */
+static bool test_engine_hold(struct folio *dst, struct folio *src)
+{
+	bool held = false;
+
+	spin_lock(&test_engine_lock);
+	if (test_engine_held_count < TEST_ENGINE_HELD_MAX) {
+		folio_get(dst);
+		test_engine_held_src[test_engine_held_count] = src;
+		test_engine_held[test_engine_held_count++] = dst;
+		test_engine_timed_out++;
+		held = true;
+	}
+	spin_unlock(&test_engine_lock);
+	if (held)
+		mod_delayed_work(system_wq, &test_engine_release_work,
+				 msecs_to_jiffies(READ_ONCE(test_engine_timeout_hold_ms)));
+	return held;
+}
+
+/* The result of a folio that fails, per fail_errno. */
+static int test_engine_failure(struct migrate_copy_item *item)
+{
+	int err = -(int)READ_ONCE(test_engine_fail_errno);
+
+	if (err == -ETIMEDOUT)
+		return test_engine_hold(item->dst, item->src) ? err : -EIO;
+	return err == -EHWPOISON ? err : -EIO;
+}
 
 static void test_engine_scribble(struct folio *folio)
 {
@@ -166,12 +232,33 @@ static int test_engine_copy_one(struct migrate_copy_item *item, unsigned int *li
 	return folio_mc_copy(item->dst, item->src);
 }
 
-/* Whether the folio that is number @sequence since the last reset fails. */
-static bool test_engine_should_fail(u64 sequence)
+/* Whether @src timed out and its old destination is still held. */
+static bool test_engine_timed_out_before(struct folio *src)
+{
+	unsigned int i;
+	bool found = false;
+
+	spin_lock(&test_engine_lock);
+	for (i = 0; i < test_engine_held_count && !found; i++)
+		found = test_engine_held_src[i] == src;
+	spin_unlock(&test_engine_lock);
+	return found;
+}
+
+/*
+ * Whether @src, the folio that is number @sequence since the last reset,
+ * fails, @failed being the failures so far.
+ */
+static bool test_engine_should_fail(struct folio *src, u64 sequence, u64 failed)
 {
 	u32 every = READ_ONCE(test_engine_fail_every);
+	u32 max = READ_ONCE(test_engine_fail_max);
 
-	return every && (sequence + 1) % every == 0;
+	if (max && failed >= max)
+		return false;
+	if (!every || (sequence + 1) % every)
+		return false;
+	return !test_engine_timed_out_before(src);
 }
 
 static u64 test_engine_claim_folios(struct migrate_copy_batch *batch)
@@ -198,10 +285,11 @@ static int test_engine_copy_batch(struct migrate_copy_engine *engine,
 	for (i = 0; i < batch->nr; i++) {
 		struct migrate_copy_item *item = &batch->items[i];
 
-		if (test_engine_should_fail(sequence + i)) {
+		if (test_engine_should_fail(item->src, sequence + i,
+					    READ_ONCE(test_engine_failed) + failed)) {
 			test_engine_scribble(item->dst);
 			test_engine_remember_late(item->dst);
-			item->result = -EIO;
+			item->result = test_engine_failure(item);
 			failed++;
 		} else {
 			item->result = test_engine_copy_one(item, &lied);
@@ -236,6 +324,7 @@ static int test_engine_reset_set(void *data, u64 value)
 	test_engine_lied = 0;
 	test_engine_late_writes = 0;
 	test_engine_late_writes_skipped = 0;
+	test_engine_timed_out = 0;
 	spin_unlock(&test_engine_lock);
 	return 0;
 }
@@ -245,6 +334,11 @@ static void test_engine_debugfs_init(void)
 {
 	test_engine_dir = debugfs_create_dir("migrate_copy_test", NULL);
 	debugfs_create_u32("fail_every", 0600, test_engine_dir, &test_engine_fail_every);
+	debugfs_create_u32("fail_max", 0600, test_engine_dir, &test_engine_fail_max);
+	debugfs_create_u32("fail_errno", 0600, test_engine_dir, &test_engine_fail_errno);
+	debugfs_create_u32("timeout_hold_ms", 0600, test_engine_dir,
+			   &test_engine_timeout_hold_ms);
+	debugfs_create_u64("timed_out", 0400, test_engine_dir, &test_engine_timed_out);
 	debugfs_create_bool("reclaim_alloc", 0600, test_engine_dir,
 			    &test_engine_reclaim_alloc);
 	debugfs_create_u64("batches", 0400, test_engine_dir, &test_engine_batches);
@@ -281,6 +375,7 @@ static void __exit test_engine_exit(void)
 {
 	migrate_copy_engine_unregister(&test_engine);
 	cancel_delayed_work_sync(&test_engine_late_work);
+	flush_delayed_work(&test_engine_release_work);
 	debugfs_remove(test_engine_dir);
 }
 module_exit(test_engine_exit);

@@ -140,6 +140,17 @@ build_each() {
 	git -C "$REPO" checkout -q -f series
 }
 
+# A patch whose message has a "Not-for-merge:" trailer (test-only code) is
+# sent as [PATCH NOT-FOR-MERGE n/m], so that nobody applies it by mistake.
+mark_not_for_merge() {
+	local patch
+	for patch in "$OUT"/0*.patch; do
+		grep -q '^Not-for-merge: ' "$patch" || continue
+		sed -i '0,/^Subject: \[PATCH/s//Subject: [PATCH NOT-FOR-MERGE/' "$patch"
+		say "marked not for merging: ${patch##*/}"
+	done
+}
+
 base_repo
 check_overlay_coverage
 while read -r line; do
@@ -152,6 +163,7 @@ count=$(git -C "$REPO" rev-list --count base..series)
 if [ "$count" -gt 0 ]; then
 	git -C "$REPO" format-patch -q --cover-letter --base=base -o "$OUT" base..series
 	fill_cover_letter
+	mark_not_for_merge
 fi
 say "$count patch(es) against $(head -n1 "$BUILD/base-version") in ${OUT#$TOP/}"
 if [ "${1:-}" = "--build-each" ]; then

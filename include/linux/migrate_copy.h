@@ -25,9 +25,10 @@ struct migrate_copy_engine;
  *	to anybody but the migration code.
  * @result: set by the engine: 0 once @dst holds an exact copy of @src, or a
  *	negative errno. A failed folio is copied again on the CPU, except
- *	after -ETIMEDOUT: then the engine may still write @dst later and
- *	holds a reference on it until it cannot; migration gives the folio
- *	up for this round and retries it later with another destination.
+ *	after -EHWPOISON (@src could not be read: the folio fails to migrate,
+ *	as it does when the CPU copy meets poison) and after -ETIMEDOUT: then
+ *	the engine may still write @dst later and holds a reference on it
+ *	until it cannot; migration retries the folio with another destination.
  */
 struct migrate_copy_item {
 	struct folio *src;
@@ -67,7 +68,8 @@ struct migrate_copy_batch {
  *	lock, and must return within a bounded time. After it returns the
  *	engine must never write a destination folio whose result is not 0:
  *	an engine that gives up on a copy still in flight keeps that folio
- *	(takes a reference) until the hardware is done with it. Returns the
+ *	(takes a reference) until the hardware is done with it. A source it
+ *	cannot read because of a memory error is -EHWPOISON. Returns the
  *	number of items that failed, or a negative errno if none was
  *	attempted; items left untouched count as failed.
  * @nid: NUMA node the engine is attached to, or NUMA_NO_NODE. A hint for
@@ -96,21 +98,24 @@ enum migrate_copy_class {
  * struct migrate_copy_engine - a registered copy engine
  * @ops: the engine's operations and hints.
  * @private: the engine's own data.
- * @list: entry in the list of registered engines (core private).
- * @throughput: decaying average of the measured copy throughput, in bytes
- *	per microsecond, per folio size class; 0 until measured (core
- *	private).
- * @next_explore: batch sequence number from which auto may measure the
- *	engine again while it is slower than the best (core private).
- * @explore_shift: how many times in a row it was measured slower; the
- *	interval between measurements doubles each time (core private).
+ *
+ * The engine fills in @ops and @private before it registers; the rest
+ * belongs to the core.
  */
 struct migrate_copy_engine {
 	const struct migrate_copy_engine_ops *ops;
 	void *private;
+/* private: for the core only */
+	/* entry in the list of registered engines */
 	struct list_head list;
+	/*
+	 * Decaying average of the measured copy throughput, in bytes per
+	 * microsecond, per folio size class; 0 until measured.
+	 */
 	unsigned long throughput[MIGRATE_COPY_NR_CLASSES];
+	/* batch number from which auto may measure a slower engine again */
 	unsigned long next_explore;
+	/* times in a row it was measured slower: the interval doubles each */
 	unsigned int explore_shift;
 };
 
@@ -122,36 +127,6 @@ void migrate_copy_engine_unregister(struct migrate_copy_engine *engine);
 /* /sys/kernel/mm/migrate_copy/: engines may add their own directory. */
 extern struct kobject *migrate_copy_kobj;
 
-/*
- * While the move phase runs move_to_new_folio(), a destination folio whose
- * content the batch copy already wrote carries this marker in ->private.
- * The copy site consumes it: an -EAGAIN retry then copies again.
- */
-#define MIGRATE_COPY_DONE_MARKER	((void *)0x4d43444f4e45UL)
-
-/**
- * folio_mark_content_copied() - Note that @dst already holds the content.
- * @dst: A locked destination folio of a migration, with no private data.
- */
-static inline void folio_mark_content_copied(struct folio *dst)
-{
-	dst->private = MIGRATE_COPY_DONE_MARKER;
-}
-
-/**
- * folio_test_clear_content_copied() - Read and consume the copied marker.
- * @dst: A locked destination folio of a migration.
- *
- * Return: true if @dst carried the marker; it no longer does.
- */
-static inline bool folio_test_clear_content_copied(struct folio *dst)
-{
-	if (dst->private != MIGRATE_COPY_DONE_MARKER)
-		return false;
-	dst->private = NULL;
-	return true;
-}
-
 #else /* !CONFIG_MIGRATE_COPY_OFFLOAD */
 
 static inline int migrate_copy_engine_register(struct migrate_copy_engine *engine)
@@ -161,15 +136,6 @@ static inline int migrate_copy_engine_register(struct migrate_copy_engine *engin
 
 static inline void migrate_copy_engine_unregister(struct migrate_copy_engine *engine)
 {
-}
-
-static inline void folio_mark_content_copied(struct folio *dst)
-{
-}
-
-static inline bool folio_test_clear_content_copied(struct folio *dst)
-{
-	return false;
 }
 
 #endif /* CONFIG_MIGRATE_COPY_OFFLOAD */

@@ -31,6 +31,7 @@ struct mc_fake_state {
 	enum mc_fake_failures failures;
 	bool block;
 	int early_error;
+	int failure_errno;
 	unsigned int calls;
 	int owner_refs_seen;
 	struct completion entered;
@@ -86,7 +87,7 @@ static int mc_fake_copy_batch(struct migrate_copy_engine *engine,
 
 		if (mc_fake_fails(state->failures, i)) {
 			mc_fill_folio(item->dst, MC_TEST_GARBAGE);
-			item->result = -EIO;
+			item->result = state->failure_errno ? : -EIO;
 			failed++;
 		} else {
 			item->result = folio_mc_copy(item->dst, item->src);
@@ -190,7 +191,7 @@ static struct migrate_copy_batch *mc_test_batch(struct kunit *test)
 	unsigned int nr = MC_TEST_BASE_FOLIOS + MC_TEST_LARGE_FOLIOS, i;
 	struct migrate_copy_batch *batch;
 
-	batch = migrate_copy_batch_alloc(nr, MR_SYSCALL);
+	batch = migrate_copy_batch_alloc(nr, MR_SYSCALL, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, batch);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mc_free_batch, batch), 0);
 	for (i = 0; i < nr; i++) {
@@ -225,18 +226,16 @@ static unsigned int mc_run(struct migrate_copy_engine *engine, struct migrate_co
 	return failed;
 }
 
-/* What the move phase does: skip marked folios, copy the others. */
+/* What the move phase does: skip the copied folios, copy the others. */
 static void mc_move_phase_copy(struct migrate_copy_batch *batch)
 {
-	unsigned int i;
+	struct folio *src;
+	unsigned int cursor = 0, i;
 
 	for (i = 0; i < batch->nr; i++) {
-		struct migrate_copy_item *item = &batch->items[i];
-
-		if (!item->result)
-			folio_mark_content_copied(item->dst);
-		if (!folio_test_clear_content_copied(item->dst))
-			folio_mc_copy(item->dst, item->src);
+		src = batch->items[i].src;
+		if (migrate_copy_next_result(batch, &cursor, src))
+			folio_mc_copy(batch->items[i].dst, src);
 	}
 }
 
@@ -426,40 +425,128 @@ static struct kunit_suite migrate_copy_registration_suite = {
 	.test_cases = migrate_copy_registration_cases,
 };
 
-/* ---- the copied marker ---- */
+/* ---- which folios are copied ahead, and how results are read ---- */
 
-static void mc_marker_consumed_once(struct kunit *test)
+/* Two unmapped base folios and their destinations, on parallel lists. */
+static void mc_test_lists(struct kunit *test, struct folio **src, struct folio **dst,
+			  struct list_head *src_folios, struct list_head *dst_folios)
 {
-	struct folio *dst = mc_test_folio(test, 0);
+	unsigned int i;
 
-	KUNIT_EXPECT_FALSE(test, folio_test_clear_content_copied(dst));
-	folio_mark_content_copied(dst);
-	KUNIT_EXPECT_TRUE(test, folio_test_clear_content_copied(dst));
-	KUNIT_EXPECT_NULL(test, dst->private);
-	KUNIT_EXPECT_FALSE_MSG(test, folio_test_clear_content_copied(dst),
-			       "a consumed marker was read again: a retry would skip its copy");
+	for (i = 0; i < 2; i++) {
+		src[i] = mc_test_folio(test, 0);
+		dst[i] = mc_test_folio(test, 0);
+		list_add_tail(&src[i]->lru, src_folios);
+		list_add_tail(&dst[i]->lru, dst_folios);
+	}
 }
 
-static void mc_marker_leaves_other_private_alone(struct kunit *test)
+static void mc_hwpoisoned_not_eligible(struct kunit *test)
 {
-	struct folio *dst = mc_test_folio(test, 0);
-	void *unrelated = dst;
+	struct migrate_copy_batch *batch;
+	struct folio *src[2], *dst[2];
+	LIST_HEAD(src_folios);
+	LIST_HEAD(dst_folios);
 
-	dst->private = unrelated;
-	KUNIT_EXPECT_FALSE(test, folio_test_clear_content_copied(dst));
-	KUNIT_EXPECT_PTR_EQ(test, dst->private, unrelated);
-	dst->private = NULL;
+	batch = migrate_copy_batch_alloc(2, MR_SYSCALL, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, batch);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mc_free_batch, batch), 0);
+	mc_test_lists(test, src, dst, &src_folios, &dst_folios);
+
+	migrate_copy_batch_build(batch, &src_folios, &dst_folios);
+	KUNIT_EXPECT_EQ(test, batch->nr, 2);
+
+	/* Without CONFIG_MEMORY_FAILURE no folio is ever marked hwpoisoned. */
+	if (!IS_ENABLED(CONFIG_MEMORY_FAILURE))
+		kunit_skip(test, "CONFIG_MEMORY_FAILURE is off: no hwpoison flag");
+	SetPageHWPoison(&src[0]->page);
+	migrate_copy_batch_build(batch, &src_folios, &dst_folios);
+	ClearPageHWPoison(&src[0]->page);
+	KUNIT_ASSERT_EQ_MSG(test, batch->nr, 1, "a hwpoisoned folio went to the engine");
+	KUNIT_EXPECT_PTR_EQ(test, batch->items[0].src, src[1]);
 }
 
-static struct kunit_case migrate_copy_marker_cases[] = {
-	KUNIT_CASE(mc_marker_consumed_once),
-	KUNIT_CASE(mc_marker_leaves_other_private_alone),
+/* The move phase reads the results along the list the batch was built from. */
+static void mc_results_follow_the_list(struct kunit *test)
+{
+	struct migrate_copy_batch *batch;
+	struct folio *src[2], *dst[2];
+	LIST_HEAD(src_folios);
+	LIST_HEAD(dst_folios);
+	unsigned int cursor = 0;
+
+	batch = migrate_copy_batch_alloc(2, MR_SYSCALL, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, batch);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mc_free_batch, batch), 0);
+	mc_test_lists(test, src, dst, &src_folios, &dst_folios);
+
+	/* Only the second folio is in the batch: it timed out. */
+	folio_get(src[0]);
+	migrate_copy_batch_build(batch, &src_folios, &dst_folios);
+	folio_put(src[0]);
+	KUNIT_ASSERT_EQ(test, batch->nr, 1);
+	batch->items[0].result = -ETIMEDOUT;
+	KUNIT_EXPECT_EQ(test, migrate_copy_next_result(batch, &cursor, src[0]), -ENODATA);
+	KUNIT_EXPECT_EQ(test, migrate_copy_next_result(batch, &cursor, src[1]), -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, cursor, 1);
+	KUNIT_EXPECT_EQ(test, migrate_copy_next_result(NULL, &cursor, src[1]), -ENODATA);
+}
+
+static void mc_referenced_not_eligible(struct kunit *test)
+{
+	struct migrate_copy_batch *batch;
+	struct folio *src[2], *dst[2];
+	LIST_HEAD(src_folios);
+	LIST_HEAD(dst_folios);
+
+	batch = migrate_copy_batch_alloc(2, MR_SYSCALL, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, batch);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mc_free_batch, batch), 0);
+	mc_test_lists(test, src, dst, &src_folios, &dst_folios);
+
+	/* A writer holding a reference could write after the copy. */
+	folio_get(src[1]);
+	migrate_copy_batch_build(batch, &src_folios, &dst_folios);
+	folio_put(src[1]);
+	KUNIT_ASSERT_EQ(test, batch->nr, 1);
+	KUNIT_EXPECT_PTR_EQ(test, batch->items[0].src, src[0]);
+}
+
+/* An engine that reports poison: a failure, and no fallback copy. */
+static void mc_poison_is_not_a_fallback(struct kunit *test)
+{
+	struct migrate_copy_engine *engine = mc_fake_engine(test, &mc_fake_ops);
+	struct mc_fake_state *state = engine->private;
+	struct migrate_copy_batch *batch = mc_test_batch(test);
+	unsigned long fallback = mc_event(MIGRATE_COPY_FALLBACK);
+	unsigned long offload = mc_event(MIGRATE_COPY_OFFLOAD);
+	unsigned int i, poisoned = 0;
+
+	state->failures = MC_FAIL_EVERY_OTHER;
+	state->failure_errno = -EHWPOISON;
+	for (i = 0; i < batch->nr; i++)
+		poisoned += mc_fake_fails(state->failures, i);
+	KUNIT_ASSERT_GT(test, poisoned, 0);
+
+	KUNIT_EXPECT_EQ(test, mc_run(engine, batch), poisoned);
+	for (i = 0; i < batch->nr; i++)
+		KUNIT_EXPECT_EQ(test, batch->items[i].result,
+				mc_fake_fails(state->failures, i) ? -EHWPOISON : 0);
+	KUNIT_EXPECT_EQ(test, mc_event(MIGRATE_COPY_FALLBACK) - fallback, 0);
+	KUNIT_EXPECT_EQ(test, mc_event(MIGRATE_COPY_OFFLOAD) - offload, batch->nr - poisoned);
+}
+
+static struct kunit_case migrate_copy_eligibility_cases[] = {
+	KUNIT_CASE(mc_hwpoisoned_not_eligible),
+	KUNIT_CASE(mc_results_follow_the_list),
+	KUNIT_CASE(mc_referenced_not_eligible),
+	KUNIT_CASE(mc_poison_is_not_a_fallback),
 	{}
 };
 
-static struct kunit_suite migrate_copy_marker_suite = {
-	.name = "migrate_copy_marker",
-	.test_cases = migrate_copy_marker_cases,
+static struct kunit_suite migrate_copy_eligibility_suite = {
+	.name = "migrate_copy_eligibility",
+	.test_cases = migrate_copy_eligibility_cases,
 };
 
 /* ---- fallback for each failure shape ---- */
@@ -549,7 +636,8 @@ static void mc_parse_reason_names(struct kunit *test)
 {
 	unsigned long reasons = 0;
 
-	KUNIT_EXPECT_EQ(test, migrate_copy_parse_reasons("compaction syscall", &reasons), 0);
+	KUNIT_EXPECT_EQ(test,
+			migrate_copy_parse_reasons("compaction syscall_or_cpuset", &reasons), 0);
 	KUNIT_EXPECT_EQ(test, reasons, BIT(MR_COMPACTION) | BIT(MR_SYSCALL));
 	KUNIT_EXPECT_EQ(test, migrate_copy_parse_reasons("numa_misplaced,demotion\n", &reasons), 0);
 	KUNIT_EXPECT_EQ(test, reasons, BIT(MR_NUMA_MISPLACED) | BIT(MR_DEMOTION));
@@ -562,7 +650,8 @@ static void mc_parse_reason_names(struct kunit *test)
 static void mc_parse_reason_rejects(struct kunit *test)
 {
 	static const char *const bad[] = { "", " , ", "compaction bogus", "all compaction",
-		"none syscall", "Compaction", "syscall;demotion" };
+		"none syscall_or_cpuset", "Compaction", "syscall_or_cpuset;demotion",
+		"syscall" };
 	unsigned long reasons = BIT(MR_DAMON);
 	unsigned int i;
 
@@ -660,8 +749,12 @@ static struct migrate_copy_engine *mc_pick_main(struct mc_stubs *stubs, unsigned
 						 struct migrate_copy_engine **probe)
 {
 	struct migrate_copy_choice choice;
+	int index;
 
+	/* The core walks its engine lists under migrate_copy_srcu. */
+	index = srcu_read_lock(&migrate_copy_srcu);
 	migrate_copy_pick(&stubs->list, &stubs->batch, sequence, &choice);
+	srcu_read_unlock(&migrate_copy_srcu, index);
 	if (probe)
 		*probe = choice.probe;
 	return choice.main;
@@ -812,7 +905,7 @@ static struct kunit_suite migrate_copy_auto_suite = {
 	.test_cases = migrate_copy_auto_cases,
 };
 
-kunit_test_suites(&migrate_copy_registration_suite, &migrate_copy_marker_suite,
+kunit_test_suites(&migrate_copy_registration_suite, &migrate_copy_eligibility_suite,
 		  &migrate_copy_fallback_suite, &migrate_copy_policy_suite,
 		  &migrate_copy_auto_suite);
 

@@ -347,22 +347,22 @@ static const struct good_value engine_good[] = {
 
 static const struct bad_input reasons_bad[] = {
 	BAD("Syscall", "a reason name in capitals"),
-	BAD("all syscall", "all mixed with a name"),
+	BAD("all syscall_or_cpuset", "all mixed with a name"),
 	BAD("none,compaction", "none mixed with a name"),
 	BAD("all none", "all and none"),
 	BAD(",", "only a separator"),
 	BAD(" , ,\t", "only separators and blanks"),
-	BAD("syscall bogus compaction", "an unknown name between good ones"),
-	BAD("syscall_or_cpuset", "the tracepoint's name for syscall"),
+	BAD("syscall_or_cpuset bogus compaction", "an unknown name between good ones"),
+	BAD("syscall", "a shortened name (syscall_or_cpuset is the name)"),
 	{ NULL, 0, NULL },
 };
 
-#define ALL_REASONS "compaction memory_failure memory_hotplug syscall mbind " \
+#define ALL_REASONS "compaction memory_failure memory_hotplug syscall_or_cpuset mempolicy_mbind " \
 		    "numa_misplaced contig_range longterm_pin demotion damon"
 
 static const struct good_value reasons_good[] = {
-	{ "syscall", "syscall" },
-	{ "compaction,syscall\n", "compaction syscall" },
+	{ "syscall_or_cpuset", "syscall_or_cpuset" },
+	{ "compaction,syscall_or_cpuset\n", "compaction syscall_or_cpuset" },
 	{ "numa_misplaced demotion\tdamon", "numa_misplaced demotion damon" },
 	{ "all", ALL_REASONS },
 	{ "none\n", "" },
@@ -434,7 +434,7 @@ static const struct good_value max_transfer_good[] = {
 static const struct knob_case knob_cases[] = {
 	{ "enabled", READ_EXACT, "1", bool_bad, core_enabled_good, false },
 	{ "engine", READ_CHOICES, "cpu", engine_bad, engine_good, false },
-	{ "reasons", READ_CHOICES, "syscall", reasons_bad, reasons_good, false },
+	{ "reasons", READ_CHOICES, "syscall_or_cpuset", reasons_bad, reasons_good, false },
 	{ "min_batch_bytes", READ_EXACT, "4096", min_bytes_bad, min_bytes_good, false },
 	{ "dsa/any_provider", READ_EXACT, "1", bool_bad, dsa_bool_good, false },
 	{ "dsa/max_channels", READ_EXACT, "2", max_channels_bad, max_channels_good, false },
@@ -1145,7 +1145,7 @@ static int mr_syscall_from_reasons(void)
 		return -1;
 	all_words(reasons, words, sizeof(words));
 	for (cursor = words; (word = strsep(&cursor, " ")) != NULL; index++)
-		if (!strcmp(word, "syscall"))
+		if (!strcmp(word, "syscall_or_cpuset"))
 			return index;
 	return -1;
 }

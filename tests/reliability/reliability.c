@@ -675,7 +675,7 @@ FIXTURE_SETUP(control)
 
 	self->region.fd = -1;
 	/* Only move_pages goes through the lying engine, nothing of the kernel's. */
-	ret = rel_engine_setup(&self->engine, REL_TEST, "syscall", 0, why, sizeof(why));
+	ret = rel_engine_setup(&self->engine, REL_TEST, "syscall_or_cpuset", 0, why, sizeof(why));
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
 	self->engine_ready = true;
 	snprintf(path, sizeof(path), REL_TEST_ENGINE "%s", variant->knob);

@@ -148,10 +148,10 @@ static const struct path_desc paths[] = {
 		" longer when a pass did not lower the score.",
 	},
 	[PATH_CPUSET] = {
-		"cpuset", "syscall", 3, "MIGRATE_SYNC",
+		"cpuset", "syscall_or_cpuset", 3, "MIGRATE_SYNC",
 		"cpuset.mems migrates the task's mm with do_migrate_pages()"
 		" (kernel/cgroup/cpuset.c cpuset_migrate_mm_workfn), reason"
-		" MR_SYSCALL, so it shares the 'syscall' reason with move_pages()"
+		" MR_SYSCALL, so it shares the 'syscall_or_cpuset' reason with move_pages()"
 		" and migrate_pages(); batches of up to 512 pages. It moves every"
 		" page of the mm on the old nodes, shared or not (MPOL_MF_MOVE_ALL):"
 		" the task's text, stack and heap too.",
@@ -184,7 +184,7 @@ static const struct path_desc paths[] = {
 		" such as the KASAN shadow sit, in ZONE_MOVABLE too).",
 	},
 	[PATH_MBIND] = {
-		"mbind", "mbind", 4, "MIGRATE_SYNC",
+		"mbind", "mempolicy_mbind", 4, "MIGRATE_SYNC",
 		"do_mbind() queues the VMA's pages and calls migrate_pages()"
 		" (MIGRATE_SYNC, MR_MEMPOLICY_MBIND) on them: batches of up to 512"
 		" pages.",
