@@ -29,6 +29,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pagemap.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/srcu.h>
 #include <linux/string.h>
@@ -691,28 +692,25 @@ int migrate_copy_show_engines(char *buf)
  * (bytes per microsecond) for base, large and PMD-sized folios.
  * Context: migrate_copy_lock held.
  */
-int migrate_copy_show_estimates(char *buf)
+void migrate_copy_show_estimates(struct seq_file *m)
 {
 	struct migrate_copy_engine *engine;
-	int len = 0;
 
 	list_for_each_entry(engine, &migrate_copy_engines, list)
-		len += sysfs_emit_at(buf, len,
-				     "%s node=%d min_bytes=%zu base=%lu large=%lu pmd=%lu\n",
-				     engine->ops->name, engine->ops->nid,
-				     engine->ops->min_bytes,
-				     READ_ONCE(engine->throughput[MIGRATE_COPY_CLASS_BASE]),
-				     READ_ONCE(engine->throughput[MIGRATE_COPY_CLASS_LARGE]),
-				     READ_ONCE(engine->throughput[MIGRATE_COPY_CLASS_PMD]));
-	return len;
+		seq_printf(m, "%s node=%d min_bytes=%zu base=%lu large=%lu pmd=%lu\n",
+			   engine->ops->name, engine->ops->nid, engine->ops->min_bytes,
+			   READ_ONCE(engine->throughput[MIGRATE_COPY_CLASS_BASE]),
+			   READ_ONCE(engine->throughput[MIGRATE_COPY_CLASS_LARGE]),
+			   READ_ONCE(engine->throughput[MIGRATE_COPY_CLASS_PMD]));
 }
 
 static int __init migrate_copy_setup(char *str)
 {
 	bool enabled;
 
-	if (kstrtobool(str, &enabled)) {
-		pr_warn("migrate_copy=%s: expected on or off\n", str);
+	if (migrate_copy_parse_bool(str, strlen(str), &enabled)) {
+		pr_warn("migrate_copy=%s: expected on or off (or another kstrtobool word)\n",
+			str);
 		return 0;
 	}
 	migrate_copy_on = enabled;

@@ -10,6 +10,8 @@
 #include <linux/migrate_copy.h>
 #include <linux/migrate_mode.h>
 
+struct seq_file;
+
 #ifdef CONFIG_MIGRATE_COPY_OFFLOAD
 
 /* On while the batched copy is enabled: the disabled path is one NOP. */
@@ -45,7 +47,7 @@ struct migrate_copy_engine *migrate_copy_engine_find(const char *name);
 struct migrate_copy_engine *migrate_copy_selected_engine(void);
 void migrate_copy_select_engine(struct migrate_copy_engine *engine);
 int migrate_copy_show_engines(char *buf);
-int migrate_copy_show_estimates(char *buf);
+void migrate_copy_show_estimates(struct seq_file *m);
 int migrate_copy_parse_reasons(const char *buf, unsigned long *reasons);
 int migrate_copy_parse_min_bytes(const char *buf, size_t *bytes);
 int migrate_copy_sysfs_init(void);

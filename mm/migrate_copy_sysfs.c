@@ -8,13 +8,16 @@
  *   reasons          the migration reasons that use the batch copy, enabled
  *                    ones in brackets; write names, "all" or "none"
  *   min_batch_bytes  smaller batches are copied by the move phase
- *   estimates        read only: per engine, node and throughput estimates
  *
  * Bad input returns -EINVAL and changes nothing.
+ *
+ * /sys/kernel/debug/migrate_copy/estimates, read only: per engine, its node,
+ * minimum batch size and throughput estimates (a debugging aid).
  */
 
 #define pr_fmt(fmt) "migrate_copy: " fmt
 
+#include <linux/debugfs.h>
 #include <linux/kobject.h>
 #include <linux/migrate.h>
 #include <linux/migrate_mode.h>
@@ -108,23 +111,37 @@ int migrate_copy_parse_min_bytes(const char *buf, size_t *bytes)
 	return 0;
 }
 
-/*
+/**
+ * migrate_copy_input_ok() - Whether a sysfs store can parse its input whole.
+ * @buf: The bytes written.
+ * @count: Their number.
+ *
  * A store sees at most PAGE_SIZE bytes of a write (sysfs cuts a longer one
  * short) and parses them as a C string: refuse a write that filled the page,
  * whose end is unknown, and one with a NUL before its end, whose rest would
  * be ignored.
+ *
+ * Return: true if @buf can be parsed as a whole.
  */
-static bool migrate_copy_input_ok(const char *buf, size_t count)
+bool migrate_copy_input_ok(const char *buf, size_t count)
 {
 	return count < PAGE_SIZE && strnlen(buf, count) == count;
 }
+EXPORT_SYMBOL_GPL(migrate_copy_input_ok);
 
-/*
+/**
+ * migrate_copy_parse_bool() - Parse a boolean knob strictly.
+ * @buf: The bytes written, or a boot parameter's value.
+ * @count: Their number.
+ * @value: Set to the value, only on success.
+ *
  * kstrtobool() decides on the first one or two characters, so it takes
  * "10", "1garbage" or "offline": accept only its whole words, in any case,
  * with one trailing newline.
+ *
+ * Return: 0, or -EINVAL.
  */
-static int migrate_copy_parse_bool(const char *buf, size_t count, bool *value)
+int migrate_copy_parse_bool(const char *buf, size_t count, bool *value)
 {
 	static const char *const words[] = {
 		"0", "1", "n", "y", "no", "yes", "f", "t", "false", "true", "off", "on",
@@ -140,6 +157,7 @@ static int migrate_copy_parse_bool(const char *buf, size_t count, bool *value)
 			return kstrtobool(words[i], value);
 	return -EINVAL;
 }
+EXPORT_SYMBOL_GPL(migrate_copy_parse_bool);
 
 static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
 {
@@ -235,28 +253,25 @@ static ssize_t min_batch_bytes_store(struct kobject *kobj, struct kobj_attribute
 	return count;
 }
 
-static ssize_t estimates_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+static int estimates_show(struct seq_file *m, void *unused)
 {
-	int len;
-
 	mutex_lock(&migrate_copy_lock);
-	len = migrate_copy_show_estimates(buf);
+	migrate_copy_show_estimates(m);
 	mutex_unlock(&migrate_copy_lock);
-	return len;
+	return 0;
 }
+DEFINE_SHOW_ATTRIBUTE(estimates);
 
 static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
 static struct kobj_attribute engine_attr = __ATTR_RW(engine);
 static struct kobj_attribute reasons_attr = __ATTR_RW(reasons);
 static struct kobj_attribute min_batch_bytes_attr = __ATTR_RW(min_batch_bytes);
-static struct kobj_attribute estimates_attr = __ATTR_RO(estimates);
 
 static struct attribute *migrate_copy_attrs[] = {
 	&enabled_attr.attr,
 	&engine_attr.attr,
 	&reasons_attr.attr,
 	&min_batch_bytes_attr.attr,
-	&estimates_attr.attr,
 	NULL,
 };
 
@@ -265,7 +280,8 @@ static const struct attribute_group migrate_copy_attr_group = {
 };
 
 /**
- * migrate_copy_sysfs_init() - Create /sys/kernel/mm/migrate_copy/.
+ * migrate_copy_sysfs_init() - Create /sys/kernel/mm/migrate_copy/, and
+ * estimates in /sys/kernel/debug/migrate_copy/.
  *
  * Return: 0 or a negative errno.
  */
@@ -281,6 +297,9 @@ int __init migrate_copy_sysfs_init(void)
 	if (ret)
 		goto put_kobject;
 	migrate_copy_kobj = kobj;
+	debugfs_create_file("estimates", 0400,
+			    debugfs_create_dir("migrate_copy", NULL), NULL,
+			    &estimates_fops);
 	return 0;
 
 put_kobject:

@@ -127,6 +127,10 @@ void migrate_copy_engine_unregister(struct migrate_copy_engine *engine);
 /* /sys/kernel/mm/migrate_copy/: engines may add their own directory. */
 extern struct kobject *migrate_copy_kobj;
 
+/* Strict input checks for the knobs of the core and of the engines. */
+bool migrate_copy_input_ok(const char *buf, size_t count);
+int migrate_copy_parse_bool(const char *buf, size_t count, bool *value);
+
 #else /* !CONFIG_MIGRATE_COPY_OFFLOAD */
 
 static inline int migrate_copy_engine_register(struct migrate_copy_engine *engine)

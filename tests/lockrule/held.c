@@ -8,6 +8,7 @@
  * migrates or not.
  *
  *   held --kind anon|shmem --pages N --held-every K [--via move|compact]
+ *        [--rounds R]
  *
  * Every K-th page of an N-page region on node 0 is spliced into a pipe
  * nobody reads (vmsplice() takes a page reference, as GUP or a driver
@@ -23,9 +24,12 @@
  * pgmigrate_fail.  Both: every byte of the region is as written, before and
  * after the pipes let go of their pages.
  *
- * Metrics: unmaps, unmaps_per_folio, held, moved, move_ms (wall time of the
- * move_pages() call: under TCG a ratio against vanilla in `make bench` is
- * meaningful, the value alone is not).
+ * --rounds repeats all of it with a new region R times (every check in every
+ * round).  Metrics: unmaps, unmaps_per_folio, held, moved, pgmigrate_fail
+ * (the largest of any round), move_ms (the median wall time of the
+ * move_pages() or compaction call: under TCG a ratio against vanilla in
+ * `make bench` is meaningful, the value alone is not), move_ms_min and
+ * move_ms_max.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -187,77 +191,65 @@ static void compact_node0(uint64_t *elapsed_ns)
 static void usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s --kind anon|shmem --pages N --held-every K"
-		" [--via move|compact]\n", prog);
+		" [--via move|compact] [--rounds R]\n", prog);
 	exit(2);
 }
 
-int main(int argc, char **argv)
+#define MAX_ROUNDS	31
+
+struct held_config {
+	enum held_kind kind;
+	enum held_via via;
+	long nr_pages;
+	long held_every;
+};
+
+struct held_outcome {
+	long held;
+	long moved;
+	long long unmaps;
+	long long failed;
+	double move_ms;
+};
+
+/* One round: map, hold, move or compact, check (five TAP points). */
+static bool run_round(const struct held_config *config, int round,
+		      struct held_outcome *out)
 {
-	static const struct option long_options[] = {
-		{ "kind", required_argument, NULL, 'k' },
-		{ "pages", required_argument, NULL, 'p' },
-		{ "held-every", required_argument, NULL, 'e' },
-		{ "via", required_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
+	struct held_region region = {
+		.nr_pages = config->nr_pages,
+		.held_every = config->held_every,
 	};
-	struct held_region region = { .nr_pages = 512, .held_every = 4 };
-	enum held_kind kind = HELD_ANON;
-	enum held_via via = VIA_MOVE;
+	size_t size = config->nr_pages * PAGE_BYTES;
 	long long success, failed, unmaps;
 	uint64_t seed = pattern_seed(), elapsed_ns = 0;
 	struct kprobe_count probe;
 	long page, ret = 0, moved = 0;
-	int opt, choice;
 	bool ok;
 
-	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-		switch (opt) {
-		case 'k':
-		case 'v':
-			choice = parse_name(optarg, opt == 'k' ? kind_names : via_names, 2);
-			if (choice < 0)
-				usage(argv[0]);
-			if (opt == 'k')
-				kind = choice;
-			else
-				via = choice;
-			break;
-		case 'p':
-			if (parse_long(optarg, 2, 65536, &region.nr_pages))
-				usage(argv[0]);
-			break;
-		case 'e':
-			if (parse_long(optarg, 2, 65536, &region.held_every))
-				usage(argv[0]);
-			break;
-		default:
-			usage(argv[0]);
-		}
-	}
-
-	tap_plan(5);
-	region.addr = map_region(kind, region.nr_pages * PAGE_BYTES);
+	region.addr = map_region(config->kind, size);
 	region.page_addrs = calloc(region.nr_pages, sizeof(*region.page_addrs));
 	region.status = calloc(region.nr_pages, sizeof(*region.status));
 	if (!tap_ok(region.addr && region.page_addrs && region.status,
-		    "%ld %s pages mapped", region.nr_pages, kind_names[kind]))
-		return tap_done();
-	region_prefer_node(region.addr, region.nr_pages * PAGE_BYTES, 0);
-	pattern_fill(region.addr, region.nr_pages * PAGE_BYTES, seed);
+		    "round %d: %ld %s pages mapped", round, region.nr_pages,
+		    kind_names[config->kind]))
+		return false;
+	region_prefer_node(region.addr, size, 0);
+	pattern_fill(region.addr, size, seed);
 	for (page = 0; page < region.nr_pages; page++)
 		region.page_addrs[page] = region.addr + page * PAGE_BYTES;
 	pages_move(region.page_addrs, region.nr_pages, 0, region.status, NULL);
 
 	ok = hold_pages(&region) && placement_ok(&region, 0, 0, &moved);
-	if (!tap_ok(ok, "every %ld-th page held by a pipe (%ld), all on node 0",
-		    region.held_every, region.nr_held))
-		return tap_done();
+	if (!tap_ok(ok, "round %d: every %ld-th page held by a pipe (%ld), all on node 0",
+		    round, region.held_every, region.nr_held))
+		return false;
 
 	if (!kprobe_count_start(&probe, "held_unmap", "try_to_migrate"))
-		return tap_done();
+		return false;
 	success = vmstat_read("pgmigrate_success");
 	failed = vmstat_read("pgmigrate_fail");
-	if (via == VIA_MOVE)
+	if (config->via == VIA_MOVE)
 		ret = pages_move(region.page_addrs, region.nr_pages, 1, region.status,
 				 &elapsed_ns);
 	else
@@ -267,31 +259,115 @@ int main(int argc, char **argv)
 	failed = vmstat_read("pgmigrate_fail") - failed;
 	kprobe_count_stop(&probe);
 
-	if (via == VIA_MOVE) {
+	if (config->via == VIA_MOVE) {
 		ok = ret == region.nr_held && placement_ok(&region, 0, 1, &moved);
-		tap_ok(ok, "move_pages() returned %ld (held: %ld); %ld of %ld other pages moved",
-		       ret, region.nr_held, moved, region.nr_pages - region.nr_held);
+		tap_ok(ok, "round %d: move_pages() returned %ld (held: %ld); %ld of %ld"
+		       " other pages moved", round, ret, region.nr_held, moved,
+		       region.nr_pages - region.nr_held);
 		ok = unmaps >= 0 && unmaps <= region.nr_pages + region.nr_held;
-		tap_ok(ok, "%lld unmaps of %ld pages, %ld held: at most %ld (each folio"
-		       " at most twice, once if it migrates)", unmaps, region.nr_pages,
-		       region.nr_held, region.nr_pages + region.nr_held);
+		tap_ok(ok, "round %d: %lld unmaps of %ld pages, %ld held: at most %ld (each"
+		       " folio at most twice, once if it migrates)", round, unmaps,
+		       region.nr_pages, region.nr_held, region.nr_pages + region.nr_held);
 	} else {
-		tap_ok(success + failed > 0, "compaction migrated %lld pages and failed %lld",
-		       success, failed);
+		moved = success;
+		tap_ok(success + failed > 0, "round %d: compaction migrated %lld pages and"
+		       " failed %lld", round, success, failed);
 		ok = unmaps >= 0 && unmaps <= success + 2 * failed;
-		tap_ok(ok, "%lld unmaps: at most %lld (pgmigrate_success + 2 * pgmigrate_fail)",
-		       unmaps, success + 2 * failed);
+		tap_ok(ok, "round %d: %lld unmaps: at most %lld (pgmigrate_success + 2 *"
+		       " pgmigrate_fail)", round, unmaps, success + 2 * failed);
 	}
 	ok = content_ok(&region, seed, "while held");
 	release_pages(&region);
 	ok = content_ok(&region, seed, "after release") && ok;
-	tap_ok(ok, "every byte as written, while held and after the pipes let go");
+	tap_ok(ok, "round %d: every byte as written, while held and after the pipes let go",
+	       round);
 
-	tap_metric("held", "%ld", region.nr_held);
-	tap_metric("moved", "%ld", via == VIA_MOVE ? moved : (long)success);
-	tap_metric("unmaps", "%lld", unmaps);
-	tap_metric("unmaps_per_folio", "%.2f", (double)unmaps / region.nr_pages);
-	tap_metric("move_ms", "%.1f", elapsed_ns / 1e6);
-	tap_metric("pgmigrate_fail", "%lld", failed);
+	out->held = region.nr_held;
+	out->moved = moved;
+	out->unmaps = unmaps;
+	out->failed = failed;
+	out->move_ms = elapsed_ns / 1e6;
+	munmap(region.addr, size);
+	free(region.page_addrs);
+	free(region.status);
+	return true;
+}
+
+static int compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option long_options[] = {
+		{ "kind", required_argument, NULL, 'k' },
+		{ "pages", required_argument, NULL, 'p' },
+		{ "held-every", required_argument, NULL, 'e' },
+		{ "via", required_argument, NULL, 'v' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct held_config config = {
+		.kind = HELD_ANON, .via = VIA_MOVE, .nr_pages = 512, .held_every = 4,
+	};
+	struct held_outcome outcome[MAX_ROUNDS], worst = { 0 };
+	double move_ms[MAX_ROUNDS];
+	long rounds = 1, round;
+	int opt, choice;
+
+	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'k':
+		case 'v':
+			choice = parse_name(optarg, opt == 'k' ? kind_names : via_names, 2);
+			if (choice < 0)
+				usage(argv[0]);
+			if (opt == 'k')
+				config.kind = choice;
+			else
+				config.via = choice;
+			break;
+		case 'p':
+			if (parse_long(optarg, 2, 65536, &config.nr_pages))
+				usage(argv[0]);
+			break;
+		case 'e':
+			if (parse_long(optarg, 2, 65536, &config.held_every))
+				usage(argv[0]);
+			break;
+		case 'r':
+			if (parse_long(optarg, 1, MAX_ROUNDS, &rounds))
+				usage(argv[0]);
+			break;
+		default:
+			usage(argv[0]);
+		}
+	}
+
+	tap_plan(5 * rounds);
+	for (round = 0; round < rounds; round++) {
+		if (!run_round(&config, round, &outcome[round]))
+			return tap_done();
+		move_ms[round] = outcome[round].move_ms;
+		worst.held = outcome[round].held;
+		worst.moved = outcome[round].moved;
+		if (outcome[round].unmaps > worst.unmaps)
+			worst.unmaps = outcome[round].unmaps;
+		if (outcome[round].failed > worst.failed)
+			worst.failed = outcome[round].failed;
+	}
+	qsort(move_ms, rounds, sizeof(move_ms[0]), compare_double);
+
+	tap_metric("held", "%ld", worst.held);
+	tap_metric("moved", "%ld", worst.moved);
+	tap_metric("unmaps", "%lld", worst.unmaps);
+	tap_metric("unmaps_per_folio", "%.2f", (double)worst.unmaps / config.nr_pages);
+	tap_metric("move_ms", "%.1f", move_ms[rounds / 2]);
+	tap_metric("move_ms_min", "%.1f", move_ms[0]);
+	tap_metric("move_ms_max", "%.1f", move_ms[rounds - 1]);
+	tap_metric("pgmigrate_fail", "%lld", worst.failed);
 	return tap_done();
 }

@@ -34,39 +34,6 @@
 
 static struct kobject *dsa_copy_kobj;
 
-/*
- * A store sees at most PAGE_SIZE bytes of a write (sysfs cuts a longer one
- * short) and parses them as a C string: refuse a write that filled the page,
- * whose end is unknown, and one with a NUL before its end, whose rest would
- * be ignored.
- */
-static bool dsa_copy_input_ok(const char *buf, size_t count)
-{
-	return count < PAGE_SIZE && strnlen(buf, count) == count;
-}
-
-/*
- * kstrtobool() decides on the first one or two characters, so it takes
- * "10", "1garbage" or "offline": accept only its whole words, in any case,
- * with one trailing newline.
- */
-static int dsa_copy_parse_bool(const char *buf, size_t count, bool *value)
-{
-	static const char *const words[] = {
-		"0", "1", "n", "y", "no", "yes", "f", "t", "false", "true", "off", "on",
-	};
-	unsigned int i;
-
-	if (!dsa_copy_input_ok(buf, count))
-		return -EINVAL;
-	if (count && buf[count - 1] == '\n')
-		count--;
-	for (i = 0; i < ARRAY_SIZE(words); i++)
-		if (strlen(words[i]) == count && !strncasecmp(buf, words[i], count))
-			return kstrtobool(words[i], value);
-	return -EINVAL;
-}
-
 static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%d\n", READ_ONCE(dsa_copy_config.enabled));
@@ -78,7 +45,7 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 	bool enabled;
 	int ret = 0;
 
-	if (dsa_copy_parse_bool(buf, count, &enabled))
+	if (migrate_copy_parse_bool(buf, count, &enabled))
 		return -EINVAL;
 	mutex_lock(&dsa_copy_lock);
 	if (enabled)
@@ -99,7 +66,7 @@ static ssize_t dsa_copy_store_uint(const char *buf, size_t count, unsigned int *
 	unsigned int value;
 	ssize_t ret = count;
 
-	if (!dsa_copy_input_ok(buf, count) || kstrtouint(buf, 10, &value) ||
+	if (!migrate_copy_input_ok(buf, count) || kstrtouint(buf, 10, &value) ||
 	    value < min || value > max)
 		return -EINVAL;
 	mutex_lock(&dsa_copy_lock);
@@ -122,7 +89,7 @@ static ssize_t any_provider_store(struct kobject *kobj, struct kobj_attribute *a
 	ssize_t ret = count;
 	bool value;
 
-	if (dsa_copy_parse_bool(buf, count, &value))
+	if (migrate_copy_parse_bool(buf, count, &value))
 		return -EINVAL;
 	mutex_lock(&dsa_copy_lock);
 	if (dsa_copy_config.enabled)
