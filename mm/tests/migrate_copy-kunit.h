@@ -427,18 +427,28 @@ static struct kunit_suite migrate_copy_registration_suite = {
 
 /* ---- which folios are copied ahead, and how results are read ---- */
 
-/* Two unmapped base folios and their destinations, on parallel lists. */
-static void mc_test_lists(struct kunit *test, struct folio **src, struct folio **dst,
-			  struct list_head *src_folios, struct list_head *dst_folios)
+/*
+ * Two unmapped base folios and their destinations, on parallel lists, and an
+ * empty batch for them.
+ */
+static struct migrate_copy_batch *mc_test_lists(struct kunit *test, struct folio **src,
+						struct folio **dst,
+						struct list_head *src_folios,
+						struct list_head *dst_folios)
 {
+	struct migrate_copy_batch *batch;
 	unsigned int i;
 
+	batch = migrate_copy_batch_alloc(2, MR_SYSCALL, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, batch);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mc_free_batch, batch), 0);
 	for (i = 0; i < 2; i++) {
 		src[i] = mc_test_folio(test, 0);
 		dst[i] = mc_test_folio(test, 0);
 		list_add_tail(&src[i]->lru, src_folios);
 		list_add_tail(&dst[i]->lru, dst_folios);
 	}
+	return batch;
 }
 
 static void mc_hwpoisoned_not_eligible(struct kunit *test)
@@ -448,10 +458,7 @@ static void mc_hwpoisoned_not_eligible(struct kunit *test)
 	LIST_HEAD(src_folios);
 	LIST_HEAD(dst_folios);
 
-	batch = migrate_copy_batch_alloc(2, MR_SYSCALL, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, batch);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mc_free_batch, batch), 0);
-	mc_test_lists(test, src, dst, &src_folios, &dst_folios);
+	batch = mc_test_lists(test, src, dst, &src_folios, &dst_folios);
 
 	migrate_copy_batch_build(batch, &src_folios, &dst_folios);
 	KUNIT_EXPECT_EQ(test, batch->nr, 2);
@@ -475,10 +482,7 @@ static void mc_results_follow_the_list(struct kunit *test)
 	LIST_HEAD(dst_folios);
 	unsigned int cursor = 0;
 
-	batch = migrate_copy_batch_alloc(2, MR_SYSCALL, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, batch);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mc_free_batch, batch), 0);
-	mc_test_lists(test, src, dst, &src_folios, &dst_folios);
+	batch = mc_test_lists(test, src, dst, &src_folios, &dst_folios);
 
 	/* Only the second folio is in the batch: it timed out. */
 	folio_get(src[0]);
@@ -499,10 +503,7 @@ static void mc_referenced_not_eligible(struct kunit *test)
 	LIST_HEAD(src_folios);
 	LIST_HEAD(dst_folios);
 
-	batch = migrate_copy_batch_alloc(2, MR_SYSCALL, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, batch);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mc_free_batch, batch), 0);
-	mc_test_lists(test, src, dst, &src_folios, &dst_folios);
+	batch = mc_test_lists(test, src, dst, &src_folios, &dst_folios);
 
 	/* A writer holding a reference could write after the copy. */
 	folio_get(src[1]);
