@@ -66,12 +66,20 @@
 
 enum scenario {
 	SC_PROBE, SC_ACCEL_CONFIG, SC_DMATEST, SC_DESCRIPTORS, SC_OFFLOAD, SC_ERROR, SC_LATE,
-	SC_HANG, SC_WQ_DISABLE, SC_IOMMU_FAULT, SC_COUNT
+	SC_HANG, SC_GONE, SC_IOMMU_FAULT, SC_UNLOAD, SC_SMALL_WQ, SC_XFER, SC_COUNT
 };
 
 static const char *const names[SC_COUNT] = {
 	"probe", "accel-config", "dmatest", "descriptors", "offload", "error", "late", "hang",
-	"wq-disable", "iommu-fault",
+	"gone", "iommu-fault", "unload", "small-wq", "xfer",
+};
+
+/* How the WQ goes away under the engine in scenario "gone". */
+enum gone_how { GONE_WQ_DISABLE, GONE_DEVICE_DISABLE, GONE_UNBIND, GONE_PCI_REMOVE,
+		GONE_IDXD_UNLOAD, GONE_COUNT };
+
+static const char *const gone_names[GONE_COUNT] = {
+	"wq-disable", "device-disable", "unbind", "pci-remove", "idxd-unload",
 };
 
 static struct dsa_dev dev;
@@ -79,6 +87,8 @@ static struct knob_saved saved;
 
 struct run {
 	enum scenario scenario;
+	enum gone_how how;
+	unsigned int xfer_kib;
 	enum mig_kind kind;
 	size_t size;
 	struct mig_region region;
@@ -162,6 +172,37 @@ static bool move_verified(struct run *run, int node, int max_moves, struct count
 	       "-> node %d: every page arrived (%d move(s))", node, moves);
 	return tap_ok(pattern_verify(run->region.addr, run->region.size, run->seed, &mismatch),
 		      "-> node %d: every byte right", node);
+}
+
+/*
+ * Move the region to @node while the device hangs on some copies: a folio
+ * whose copy is quarantined keeps its source referenced until the device
+ * lets go of it, so it cannot migrate until then. Every other page must
+ * arrive, and every byte be right.
+ */
+static long long engine_held(void);
+
+static void move_held_back(struct run *run, int node, struct counts *delta)
+{
+	struct pattern_mismatch mismatch;
+	struct mig_placement placement;
+	struct mig_move_result result;
+	struct counts before;
+	long long missing, held;
+	int moves;
+
+	counts_take(&before);
+	for (moves = 0; moves < MOVES; moves++)
+		mig_region_move(&run->region, node, &result);
+	mig_region_query(&run->region, node, &placement);
+	counts_take(delta);
+	counts_since(delta, &before);
+	missing = run->region.nr_pages - placement.status.matching;
+	held = engine_held();
+	tap_ok(missing <= held, "-> node %d: every page arrived but those of the %lld quarantined"
+	       " copies (%lld did not)", node, held, missing);
+	tap_ok(pattern_verify(run->region.addr, run->region.size, run->seed, &mismatch),
+	       "-> node %d: every byte right", node);
 }
 
 /*
@@ -525,8 +566,8 @@ static void scenario_error(struct run *run)
 {
 	struct counts d;
 
-	/* A THP takes 32 descriptors: fail fewer, so that some THPs succeed. */
-	dsa_dev_write32(&dev, DSA_EMU_ERR_EVERY, run->kind == MIG_KIND_4K ? 4 : 40);
+	/* A THP takes one descriptor on a 2 MiB WQ: fail some THPs, not all. */
+	dsa_dev_write32(&dev, DSA_EMU_ERR_EVERY, run->kind == MIG_KIND_4K ? 4 : 3);
 	move_verified(run, 1, 1, &d);
 	check_accounting(run, &d, 1);
 	tap_ok(d.failed > 0 && d.offloaded + d.failed == run->region.nr_folios,
@@ -576,22 +617,6 @@ static void wait_released(void)
 	       " (%lld held, %lld descriptors outstanding)", held, busy);
 }
 
-/*
- * Unload the engine.  A channel given back with descriptors idxd never
- * completed (it cannot terminate them) pins the module, whose text their
- * late callbacks would run: then it must stay, and does.
- */
-static int engine_unload(void)
-{
-	unsigned long long refs = 0;
-
-	if (knob_read_u64("/sys/module/" ENGINE_MODULE "/refcnt", &refs) || !refs)
-		return module_unload(ENGINE_MODULE);
-	tap_diag("the engine stays loaded (%llu references): it kept a channel with"
-		 " quarantined descriptors", refs);
-	return module_unload(ENGINE_MODULE) ? 0 : -EBUSY;
-}
-
 static void scenario_late(struct run *run)
 {
 	struct counts d;
@@ -606,54 +631,137 @@ static void scenario_late(struct run *run)
 	check_accounting(run, &d, 0);
 }
 
+/* Channels the engine holds. */
+static long long engine_channels(void)
+{
+	return (long long)engine_counter("nr_channels");
+}
+
+/* Wait up to 10 s until the engine holds @want channels. */
+static bool engine_channels_become(long long want)
+{
+	int i;
+
+	for (i = 0; i < 100 && engine_channels() != want; i++)
+		usleep(100 * 1000);
+	return engine_channels() == want;
+}
+
+/*
+ * Configure dsa0 from scratch with one dedicated kernel WQ, with extra
+ * config-wq @options (sizes and transfer limits change only while the
+ * device is disabled), and enable it.
+ */
+static int wq_reconfigure(const char *options)
+{
+	char state[32] = "";
+
+	if (!knob_read(DSA_BUS "wq0.0/state", state, sizeof(state)) && !strcmp(state, "enabled"))
+		dsa_run("accel-config disable-wq --force dsa0/wq0.0");
+	if (!knob_read(DSA_BUS "dsa0/state", state, sizeof(state)) && !strcmp(state, "enabled"))
+		dsa_run("accel-config disable-device --force dsa0");
+	return dsa_run("accel-config config-engine dsa0/engine0.0 --group-id=0") ?:
+	       dsa_run("accel-config config-wq dsa0/wq0.0 --group-id=0 --mode=dedicated"
+		       " --type=kernel --name=dmaengine --driver-name=dmaengine --priority=10 %s",
+		       options) ?:
+	       dsa_run("accel-config enable-device dsa0") ?:
+	       dsa_run("accel-config enable-wq dsa0/wq0.0");
+}
+
 static void scenario_hang(struct run *run)
 {
 	struct counts d;
 
 	dsa_dev_write32(&dev, DSA_EMU_HANG_EVERY, 64);
-	move_verified(run, 1, MOVES, &d);
+	move_held_back(run, 1, &d);
 	tap_ok(d.timed_out > 0 && d.device[DSA_CNT_INJ_HANGS] > 0,
 	       "-> node 1: copies the device never completed timed out (%llu, %llu hung)",
 	       d.timed_out, (unsigned long long)d.device[DSA_CNT_INJ_HANGS]);
 	dsa_dev_faults_off(&dev);
-	move_verified(run, 0, MOVES, &d);
-	tap_ok(engine_held() > 0, "their destinations are quarantined (%lld)", engine_held());
+	move_held_back(run, 0, &d);
+	tap_ok(engine_held() > 0, "their folios are quarantined (%lld)", engine_held());
 	tap_ok(dsa_wq_down(true) == 0, "accel-config --force disabled the WQ under the engine");
 	/*
 	 * idxd drops the descriptors still pending on a disabled WQ without
-	 * calling back (idxd_flush_pending_descs clears the callbacks), and
-	 * has no device_terminate_all: the engine cannot learn that they are
-	 * gone, so it keeps their destinations. Safe, but held for good.
+	 * calling back; the engine learns from the dsa bus that the WQ was
+	 * reset, after which the device cannot touch them: it lets them go.
 	 */
 	tap_ok(device_outstanding() == 0, "the device has nothing outstanding (%lld)",
 	       device_outstanding());
-	tap_diag("the engine still holds %lld destinations of never-completed copies",
-		 engine_held());
+	tap_ok(engine_held() == 0 && engine_channels() == 0,
+	       "the engine released every quarantined copy and gave the channel back (%lld held)",
+	       engine_held());
+	move_verified(run, 0, 1, &d);
+	/* Without injected hangs, a TCG guest under load needs more than 100 ms. */
+	knob_write(ENGINE "timeout_ms", "2000");
+	tap_ok(dsa_wq_up() == 0 && engine_channels_become(1),
+	       "the WQ enabled again: the engine took its channel again");
+	move_verified(run, 1, 1, &d);
+	tap_ok(d.offloaded == run->region.nr_folios, "-> node 1: offload resumed (%llu folios)",
+	       d.offloaded);
+}
+
+/* A shell command in the background; a forked copy of us would share the region. */
+static pid_t spawn(const char *command)
+{
+	pid_t child = fork();
+
+	if (!child) {
+		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+		_exit(127);
+	}
+	return child;
+}
+
+/* The shell command that takes the WQ (or its device) away. */
+static void gone_command(enum gone_how how, char *command, size_t size)
+{
+	static const char *const commands[GONE_COUNT] = {
+		[GONE_WQ_DISABLE] = "accel-config disable-wq --force dsa0/wq0.0",
+		[GONE_DEVICE_DISABLE] = "accel-config disable-device --force dsa0",
+		[GONE_UNBIND] = "echo wq0.0 > /sys/bus/dsa/drivers/dmaengine/unbind",
+		[GONE_PCI_REMOVE] = "echo 1 > /sys/bus/pci/devices/%s/remove",
+		[GONE_IDXD_UNLOAD] = "rmmod idxd",
+	};
+	char format[128];
+
+	snprintf(format, sizeof(format), "sleep 1.5; { %s; } > /tmp/gone.log 2>&1", commands[how]);
+	snprintf(command, size, format, dev.bdf);
+}
+
+/* Bring the WQ back after it went away; after a PCI remove, the device too. */
+static bool gone_come_back(enum gone_how how)
+{
+	if (how == GONE_PCI_REMOVE) {
+		dsa_dev_close(&dev);
+		if (dsa_run("echo 1 > /sys/bus/pci/rescan") || dsa_dev_open(&dev))
+			return false;
+		return !wq_reconfigure("--wq-size=32");
+	}
+	return !dsa_wq_up();
 }
 
 /*
- * Migrate back and forth, verifying every round, while a child disables
- * the WQ with accel-config --force (the engine holds its channel), and a
- * few rounds after. The engine must drop the channel and the CPU take over.
+ * Migrate back and forth, verifying every round, while a child takes the
+ * WQ away (the engine holds its channel), and a few rounds after. The
+ * engine must give the channel back before idxd frees it, the CPU take
+ * over, and offload resume when the WQ is back. idxd's module cannot go:
+ * a dmaengine client's channel holds a reference on its provider.
  */
-static void scenario_wq_disable(struct run *run)
+static void scenario_gone(struct run *run)
 {
 	struct pattern_mismatch mismatch;
-	char channels[KNOB_VALUE_MAX] = "";
 	struct mig_move_result result;
-	struct counts before, d, back;
-	int status = -1, rounds = 0, bad = 0, after = 3, node = 1, i;
+	struct counts d, back;
+	int status = -1, rounds = 0, bad = 0, after = 3, node = 1;
 	uint64_t deadline = time_now_ns() + 60ULL * 1000000000;
+	unsigned long long offloaded = engine_counter("offloaded");
+	bool refused = run->how == GONE_IDXD_UNLOAD;
+	char command[256];
 	pid_t child;
 
-	counts_take(&before);
-	/* A shell at once: a forked copy of this process would share the region's pages. */
-	child = fork();
-	if (!child) {
-		execl("/bin/sh", "sh", "-c", "sleep 1.5; exec accel-config disable-wq --force"
-		      " dsa0/wq0.0 > /tmp/wq-disable.log 2>&1", (char *)NULL);
-		_exit(127);
-	}
+	gone_command(run->how, command, sizeof(command));
+	child = spawn(command);
 	while (after > 0 && time_now_ns() < deadline) {
 		mig_region_move(&run->region, node, &result);
 		if (!pattern_verify(run->region.addr, run->region.size, run->seed, &mismatch))
@@ -669,26 +777,107 @@ static void scenario_wq_disable(struct run *run)
 		kill(child, SIGKILL);
 		waitpid(child, &status, 0);
 	}
-	counts_take(&d);
-	counts_since(&d, &before);
-	dsa_run("cat /tmp/wq-disable.log");
-	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	       "accel-config --force disabled the WQ mid-loop (status %#x)", status);
-	tap_ok(!bad && rounds > after, "%d rounds of migration, every byte right in each"
-	       " (%d bad)", rounds, bad);
-	tap_ok(d.offloaded > 0, "the device copied before the WQ went away (%llu folios)",
-	       d.offloaded);
-	for (i = 0; i < 50; i++) {
-		if (!knob_read(ENGINE "channels", channels, sizeof(channels)) && !channels[0])
-			break;
-		usleep(100 * 1000);
+	dsa_run("cat /tmp/gone.log");
+	tap_ok(WIFEXITED(status) && (WEXITSTATUS(status) == 0) != refused,
+	       "%s %s mid-loop (status %#x)", gone_names[run->how],
+	       refused ? "was refused" : "went through", status);
+	tap_ok(!bad && rounds >= 3, "%d rounds of migration, every byte right in each (%d bad)",
+	       rounds, bad);
+	tap_ok(engine_counter("offloaded") > offloaded,
+	       "the device copied during the loop (%llu folios)",
+	       engine_counter("offloaded") - offloaded);
+	if (refused) {
+		tap_ok(engine_channels() == 1, "the engine kept its channel");
+		move_verified(run, 0, 1, &d);
+		tap_ok(d.offloaded == run->region.nr_folios, "offload goes on (%llu folios)",
+		       d.offloaded);
+		return;
 	}
-	tap_ok(i < 50, "the engine dropped the channel");
+	tap_ok(engine_channels_become(0), "the engine gave the channel back");
 	move_verified(run, 0, MOVES, &d);
 	move_verified(run, 1, MOVES, &back);
-	tap_ok(d.offloaded + back.offloaded == 0 && d.cpu + back.cpu >= (long long)
-	       run->region.nr_folios && d.device[DSA_CNT_MEMMOVE] + back.device[DSA_CNT_MEMMOVE] == 0,
-	       "the CPU took over: %lld folios, none through the device", d.cpu + back.cpu);
+	/* The engine stays chosen with no channel: its folios fall back. */
+	tap_ok(d.offloaded + back.offloaded == 0 && d.device[DSA_CNT_SUBMITTED] +
+	       back.device[DSA_CNT_SUBMITTED] == 0 && d.cpu + d.fallback + back.cpu +
+	       back.fallback >= (long long)run->region.nr_folios,
+	       "the CPU took over: %lld folios, none through the device",
+	       d.cpu + d.fallback + back.cpu + back.fallback);
+	tap_ok(gone_come_back(run->how) && engine_channels_become(1),
+	       "the WQ is back: the engine took its channel again");
+	move_verified(run, 0, 1, &d);
+	tap_ok(d.offloaded == run->region.nr_folios, "-> node 0: offload resumed (%llu folios)",
+	       d.offloaded);
+}
+
+/*
+ * Copies the device never completes are quarantined: they pin the module.
+ * rmmod must fail while they are held, and succeed once the WQ was reset
+ * and they were let go.
+ */
+static void scenario_unload(struct run *run)
+{
+	struct counts d;
+
+	dsa_dev_write32(&dev, DSA_EMU_HANG_EVERY, 8);
+	move_held_back(run, 1, &d);
+	tap_ok(engine_held() > 0, "copies the device never completed are quarantined (%lld)",
+	       engine_held());
+	dsa_dev_faults_off(&dev);
+	tap_ok(module_unload(ENGINE_MODULE) != 0 && !access(ENGINE, F_OK),
+	       "rmmod " ENGINE_MODULE " is refused while they are held");
+	knob_restore(&saved);
+	tap_ok(engine_held() > 0, "disabling the engine keeps them held (%lld)", engine_held());
+	tap_ok(dsa_wq_down(true) == 0 && engine_held() == 0,
+	       "the WQ reset: every one released (%lld held)", engine_held());
+	tap_ok(module_unload(ENGINE_MODULE) == 0, "rmmod " ENGINE_MODULE " then succeeds");
+	tap_ok(module_load(ENGINE_MODULE) == 0, "and it loads again");
+}
+
+/*
+ * A WQ of 4 slots whose descriptors never complete: idxd's prep would
+ * sleep for a fifth slot forever. The engine never has more than 4
+ * outstanding, so every move ends, the CPU copying what the device cannot.
+ */
+static void scenario_small_wq(struct run *run)
+{
+	unsigned long long submitted;
+	struct counts d;
+
+	dsa_dev_write32(&dev, DSA_EMU_HANG_EVERY, 1);
+	move_held_back(run, 1, &d);
+	submitted = d.device[DSA_CNT_SUBMITTED];
+	tap_ok(submitted > 0 && submitted <= 4,
+	       "-> node 1: the device got at most 4 descriptors (%llu), all hung (%llu)",
+	       submitted, (unsigned long long)d.device[DSA_CNT_INJ_HANGS]);
+	tap_ok(d.offloaded == 0 && d.cpu + d.fallback >= (long long)run->region.nr_folios - 4,
+	       "-> node 1: the CPU copied the rest (%lld folios)", d.cpu + d.fallback);
+	move_held_back(run, 0, &d);
+	tap_ok(d.device[DSA_CNT_SUBMITTED] == 0,
+	       "-> node 0: nothing more went to the full WQ (%llu)",
+	       (unsigned long long)d.device[DSA_CNT_SUBMITTED]);
+	dsa_dev_faults_off(&dev);
+	tap_ok(dsa_wq_down(true) == 0 && engine_held() == 0,
+	       "the WQ reset: the quarantined copies released (%lld held)", engine_held());
+	move_verified(run, 0, 1, &d);
+}
+
+/* Each folio goes in descriptors of the WQ's max transfer size. */
+static void scenario_xfer(struct run *run)
+{
+	unsigned long long per_folio = run->region.folio_size / (run->xfer_kib * 1024ULL);
+	unsigned long long want = run->region.nr_folios * per_folio;
+	unsigned long long descriptors = engine_counter("descriptors");
+	struct counts d;
+
+	move_verified(run, 1, 1, &d);
+	descriptors = engine_counter("descriptors") - descriptors;
+	tap_ok(d.offloaded == run->region.nr_folios, "-> node 1: every folio offloaded (%llu)",
+	       d.offloaded);
+	tap_ok(descriptors == want && d.device[DSA_CNT_MEMMOVE] == want,
+	       "-> node 1: %llu descriptors per %zu KiB folio on a %u KiB WQ: %llu (device %llu)",
+	       per_folio, run->region.folio_size >> 10, run->xfer_kib, descriptors,
+	       (unsigned long long)d.device[DSA_CNT_MEMMOVE]);
+	check_accounting(run, &d, 1);
 }
 
 /* ---- the guest IOMMU ---- */
@@ -880,24 +1069,43 @@ static void scenario_iommu_fault(struct run *run)
 	iommu_engine_faults(run, 0, DSA_XLAT_SOURCE);
 }
 
-static int plan_for(enum scenario scenario)
+/* The WQ of the scenario: idxd's defaults (2 MiB transfers), or small. */
+static int wq_setup(const struct run *run)
+{
+	char options[96];
+
+	if (run->scenario == SC_SMALL_WQ)
+		return wq_reconfigure("--wq-size=4");
+	if (run->scenario == SC_XFER) {
+		snprintf(options, sizeof(options), "--wq-size=32 --max-transfer-size=%u",
+			 run->xfer_kib * 1024);
+		return wq_reconfigure(options);
+	}
+	return dsa_wq_up();
+}
+
+static int plan_for(enum scenario scenario, enum gone_how how)
 {
 	static const int plans[SC_COUNT] = {
 		[SC_PROBE] = 6, [SC_ACCEL_CONFIG] = 7, [SC_DMATEST] = 5, [SC_DESCRIPTORS] = 12,
 		[SC_OFFLOAD] = 2 * 5, [SC_ERROR] = 4 + 2 + 4, [SC_LATE] = 2 + 1 + 1 + 2 + 2,
-		[SC_HANG] = 2 + 1 + 2 + 1 + 1 + 1, [SC_WQ_DISABLE] = 4 + 2 + 2 + 1,
-		[SC_IOMMU_FAULT] = 1 + 7 + 2 * 5,
+		[SC_HANG] = 2 + 1 + 2 + 1 + 1 + 1 + 1 + 2 + 1 + 2 + 1,
+		[SC_GONE] = 3 + 1 + 2 + 2 + 1 + 1 + 2 + 1,
+		[SC_IOMMU_FAULT] = 1 + 7 + 2 * 5, [SC_UNLOAD] = 2 + 1 + 1 + 1 + 1 + 1 + 1,
+		[SC_SMALL_WQ] = 2 + 2 + 2 + 1 + 1 + 2, [SC_XFER] = 2 + 2 + 2,
 	};
 
 	/* The first point, and for the engine's scenarios setup and teardown. */
-	return plans[scenario] + 1 + (scenario >= SC_OFFLOAD ? 4 : 0);
+	return plans[scenario] + 1 + (scenario >= SC_OFFLOAD ? 4 : 0) -
+	       (scenario == SC_GONE && how == GONE_IDXD_UNLOAD ? 6 : 0);
 }
 
 static void usage(const char *program)
 {
-	fprintf(stderr, "usage: %s --scenario NAME [--kind 4k|thp] [--mib N | --pages N]\n",
-		program);
+	fprintf(stderr, "usage: %s --scenario NAME [--kind 4k|thp] [--mib N | --pages N]"
+		" [--how HOW] [--xfer-kib N]\n", program);
 	print_names("scenarios", names, SC_COUNT);
+	print_names("how (gone)", gone_names, GONE_COUNT);
 	exit(2);
 }
 
@@ -908,12 +1116,16 @@ static void parse_options(int argc, char **argv, struct run *run)
 		{ "kind", required_argument, NULL, 'k' },
 		{ "mib", required_argument, NULL, 'm' },
 		{ "pages", required_argument, NULL, 'p' },
+		{ "how", required_argument, NULL, 'h' },
+		{ "xfer-kib", required_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long value;
 	int opt;
 
 	run->scenario = SC_COUNT;
+	run->how = GONE_WQ_DISABLE;
+	run->xfer_kib = 2048;
 	run->kind = MIG_KIND_4K;
 	run->size = 8 * SIZE_MIB;
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -936,6 +1148,17 @@ static void parse_options(int argc, char **argv, struct run *run)
 				usage(argv[0]);
 			run->size = value * SIZE_4K;
 			break;
+		case 'h':
+			value = parse_name(optarg, gone_names, GONE_COUNT);
+			if (value < 0)
+				usage(argv[0]);
+			run->how = value;
+			break;
+		case 'x':
+			if (parse_long(optarg, 4, 2048, &value) || (value & (value - 1)))
+				usage(argv[0]);
+			run->xfer_kib = value;
+			break;
 		default:
 			usage(argv[0]);
 		}
@@ -957,7 +1180,7 @@ int main(int argc, char **argv)
 			     " intel-dsa reports translation faults");
 		return tap_done();
 	}
-	tap_plan(plan_for(run.scenario));
+	tap_plan(plan_for(run.scenario, run.how));
 	tap_diag("scenario %s, kind %s, %zu KiB", names[run.scenario],
 		 mig_kind_name(run.kind), run.size >> 10);
 	err = module_load("idxd") ? -ENOENT : dsa_dev_open(&dev);
@@ -977,7 +1200,7 @@ int main(int argc, char **argv)
 		return tap_done();
 	}
 
-	ready = tap_ok(dsa_wq_up() == 0, "setup: a dedicated kernel WQ is enabled");
+	ready = tap_ok(wq_setup(&run) == 0, "setup: a dedicated kernel WQ is enabled");
 	ready = tap_ok(ready && engine_setup(run.scenario == SC_LATE ? "50" :
 					     run.scenario == SC_HANG ? "100" : "2000"),
 		       "setup: engine with idxd channels only (any_provider=0)") && ready;
@@ -1000,17 +1223,31 @@ int main(int argc, char **argv)
 		case SC_IOMMU_FAULT:
 			scenario_iommu_fault(&run);
 			break;
+		case SC_GONE:
+			scenario_gone(&run);
+			break;
+		case SC_UNLOAD:
+			scenario_unload(&run);
+			break;
+		case SC_SMALL_WQ:
+			scenario_small_wq(&run);
+			break;
 		default:
-			scenario_wq_disable(&run);
+			scenario_xfer(&run);
 			break;
 		}
 		mig_region_destroy(&run.region);
 	}
 	dsa_dev_faults_off(&dev);
-	err = knob_restore(&saved) ?: engine_unload();
+	err = knob_restore(&saved);
+	/* Resetting the WQ lets the engine release what it quarantined. */
 	if (!knob_read(DSA_BUS "wq0.0/state", state, sizeof(state)) && !strcmp(state, "enabled"))
-		err = err ?: dsa_wq_down(false);
-	tap_ok(!err, "teardown: knobs restored, engine unloaded (or pinned, as said), WQ disabled");
+		err = err ?: dsa_wq_down(true);
+	/* A WQ configured for this scenario only: back to idxd's defaults. */
+	if (run.scenario == SC_SMALL_WQ || run.scenario == SC_XFER)
+		err = err ?: dsa_run("accel-config disable-device --force dsa0");
+	err = err ?: module_unload(ENGINE_MODULE);
+	tap_ok(!err, "teardown: knobs restored, WQ disabled, engine unloaded");
 	dsa_dev_close(&dev);
 	return tap_done();
 }

@@ -156,16 +156,13 @@ static int rel_write_u(const char *dir, const char *name, unsigned long long val
 	return knob_write(path, text);
 }
 
-/* Words of the engine's "channels" knob: how many channels it holds. */
+/* How many channels the engine holds (0 if unreadable). */
 static unsigned int rel_dsa_channels(void)
 {
-	char text[KNOB_VALUE_MAX], *word, *cursor = text;
-	unsigned int count = 0;
+	unsigned long long count = 0;
 
-	if (knob_read(REL_DSA "channels", text, sizeof(text)))
+	if (knob_read_u64(REL_DSA "nr_channels", &count))
 		return 0;
-	while ((word = strsep(&cursor, " \n\t")))
-		count += strncmp(word, "dma", 3) == 0;
 	return count;
 }
 

@@ -4,41 +4,59 @@
  * through dmaengine DMA_MEMCPY channels: the kernel work queues of Intel
  * DSA devices (driver_name "dmaengine"), or any provider when told to.
  *
- * Channels are taken when the engine is enabled and kept, with their
- * descriptors preallocated, because a batch runs with its folios locked
- * and must not allocate with reclaim. A batch maps every folio, splits it
- * into transfers the device takes, spreads them over the channels (those
- * on the destination node first), waits for all of them with a timeout,
- * and derives each folio's result from its own descriptors.
+ * Channels are taken when the engine is enabled, and again whenever a work
+ * queue comes up, and kept with their descriptors preallocated: a batch
+ * runs with its folios locked and must not allocate with reclaim. A batch
+ * maps every folio, splits it into transfers as large as the work queue
+ * takes, spreads them over the channels (those on the destination node
+ * first, starting where the last batch of this CPU stopped), waits for all
+ * of them with a timeout, and derives each folio's result from its own
+ * descriptors.
+ *
+ * Nothing waits without bound. The engine never has more descriptors
+ * outstanding on an idxd work queue than the queue has slots (its budget),
+ * so idxd's prep, which sleeps until a slot frees, never sleeps; when
+ * every channel is full the batch waits for its own descriptors to free
+ * room, until its deadline, and the CPU copies the rest.
  *
  * A descriptor that has not called back in time makes its folio fail with
  * -ETIMEDOUT: migration gives that folio up for this round and retries it
- * later with another destination. The descriptor's destination stays
- * referenced, and both folios mapped (quarantined), until the provider
- * calls back, so a late DMA never writes memory that was freed or reused.
- * The source is not held: a late DMA only reads it, and a reference would
- * keep the retried folio from migrating until then.
+ * with another destination. The descriptor is quarantined: its source and
+ * destination stay referenced and mapped, it keeps its slot, and it holds
+ * a reference on this module, until the device can no longer touch them:
+ * its late callback, or its work queue reset by idxd (seen on the dsa bus
+ * after the queue's driver is unbound). rmmod fails while any is held.
+ *
+ * A work queue goes away by unbinding its driver (disable-wq, disable-
+ * device, sysfs unbind, idxd unload, PCI remove). The dsa bus tells us
+ * before idxd's remove runs: the engine stops using the channel, waits for
+ * the batches that may be using it, and gives it back, so idxd never frees
+ * a channel we hold.
  */
 
 #define pr_fmt(fmt) "idxd_migrate_copy: " fmt
 
+#include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/migrate_copy.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/rculist.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/srcu.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
+#include "idxd.h"
 #include "migrate_copy.h"
 
 /* Descriptors per channel: a batch holds at most HPAGE_PMD_NR folios. */
 #define DSA_COPY_DESCS_PER_CHANNEL	(2 * HPAGE_PMD_NR)
 /* Consecutive NULL preps after which a channel counts as disabled. */
 #define DSA_COPY_NULL_PREPS_BROKEN	8
-/*
- * Quarantined descriptors after which a channel counts as losing
- * completions: each holds a queue slot, and a full queue would block prep.
- */
+/* Quarantined descriptors after which a channel counts as losing completions. */
 #define DSA_COPY_QUARANTINE_BROKEN	16
 
 struct dsa_copy_config dsa_copy_config = {
@@ -49,30 +67,55 @@ struct dsa_copy_config dsa_copy_config = {
 struct dsa_copy_stats dsa_copy_stats;
 DEFINE_MUTEX(dsa_copy_lock);
 
+/* Channels in use: an SRCU list, changed under dsa_copy_lock. */
 static LIST_HEAD(dsa_copy_channels);
+DEFINE_STATIC_SRCU(dsa_copy_srcu);
+/* Channels given back that still hold quarantined descriptors. */
+static LIST_HEAD(dsa_copy_retired);
 static unsigned int dsa_copy_nr_channels;
 static bool dsa_copy_registered;
+/* Where each CPU's next batch starts in the list of channels. */
+static DEFINE_PER_CPU(unsigned int, dsa_copy_rotor);
+/* Batches waiting for a slot; woken by every callback. */
+static DECLARE_WAIT_QUEUE_HEAD(dsa_copy_room);
+static atomic_t dsa_copy_room_seq;
+
 static void dsa_copy_drop_broken(struct work_struct *work);
 static DECLARE_WORK(dsa_copy_drop_work, dsa_copy_drop_broken);
+static void dsa_copy_reap_retired(struct work_struct *work);
+static DECLARE_WORK(dsa_copy_reap_work, dsa_copy_reap_retired);
+static void dsa_copy_refill(struct work_struct *work);
+static DECLARE_WORK(dsa_copy_refill_work, dsa_copy_refill);
+
+static bool dsa_copy_is_idxd(struct dma_chan *chan)
+{
+	return !strcmp(dev_driver_string(chan->device->dev), "idxd");
+}
 
 static bool dsa_copy_filter(struct dma_chan *chan, void *any_provider)
 {
-	if (*(bool *)any_provider)
-		return true;
-	return !strcmp(dev_driver_string(chan->device->dev), "idxd");
+	return *(bool *)any_provider || dsa_copy_is_idxd(chan);
 }
 
 /* ---- descriptors ---- */
 
+/*
+ * A free descriptor and a slot of the channel's queue for it: -EBUSY if
+ * every slot is taken, -ENOSPC if every descriptor is (a batch's folios
+ * may need more than the pool; the CPU copies those).
+ */
 static struct dsa_copy_desc *dsa_copy_desc_get(struct dsa_copy_channel *channel)
 {
-	struct dsa_copy_desc *desc = NULL;
+	struct dsa_copy_desc *desc = ERR_PTR(-EBUSY);
 	unsigned long flags;
 
 	spin_lock_irqsave(&channel->lock, flags);
-	if (!list_empty(&channel->free)) {
+	if (list_empty(&channel->free)) {
+		desc = ERR_PTR(-ENOSPC);
+	} else if (channel->outstanding < channel->budget) {
 		desc = list_first_entry(&channel->free, struct dsa_copy_desc, node);
 		list_del_init(&desc->node);
+		channel->outstanding++;
 	}
 	spin_unlock_irqrestore(&channel->lock, flags);
 	return desc;
@@ -86,23 +129,73 @@ static void dsa_copy_desc_unmap(struct dsa_copy_desc *desc)
 	dma_unmap_page(dev, desc->dst_dma, desc->len, DMA_FROM_DEVICE);
 }
 
-static void dsa_copy_desc_put(struct dsa_copy_desc *desc)
+/*
+ * Back to the pool. @slot: it still holds its queue slot, since it was
+ * never submitted; a descriptor the provider called back for gave its
+ * slot back in the callback.
+ */
+static void dsa_copy_desc_put(struct dsa_copy_desc *desc, bool slot)
 {
 	struct dsa_copy_channel *channel = desc->channel;
 	unsigned long flags;
 
 	spin_lock_irqsave(&channel->lock, flags);
 	list_add(&desc->node, &channel->free);
+	channel->outstanding -= slot;
 	spin_unlock_irqrestore(&channel->lock, flags);
 }
 
-/* A quarantined descriptor's late callback came: nothing writes it now. */
+/* Jiffies left until @deadline, 0 once it passed. */
+static long dsa_copy_time_left(unsigned long deadline)
+{
+	return max_t(long, (long)(deadline - jiffies), 0);
+}
+
+static void dsa_copy_room_freed(void)
+{
+	atomic_inc(&dsa_copy_room_seq);
+	if (wq_has_sleeper(&dsa_copy_room))
+		wake_up_all(&dsa_copy_room);
+}
+
+/*
+ * Whether a callback wakes the batches waiting for room: once a quarter of
+ * the usable slots is free, or none is in flight, so that a waiting batch
+ * refills the queue in runs rather than one descriptor per wakeup.
+ */
+static bool dsa_copy_room_worth_waking(struct dsa_copy_channel *channel)
+{
+	unsigned int usable = channel->budget - channel->quarantined_descs;
+	unsigned int room = channel->budget - channel->outstanding;
+
+	lockdep_assert_held(&channel->lock);
+	return room * 4 >= usable || channel->outstanding == channel->quarantined_descs;
+}
+
+/*
+ * The device can no longer touch a quarantined descriptor: unmap it, drop
+ * its folios, and the module reference it held (last: the caller's text
+ * must not run after it, see dsa_copy_callback()).
+ */
 static void dsa_copy_release_quarantined(struct dsa_copy_desc *desc)
 {
+	struct dsa_copy_channel *channel = desc->channel;
+	unsigned long flags;
+	bool reap;
+
 	dsa_copy_desc_unmap(desc);
+	folio_put(desc->src);
 	folio_put(desc->dst);
 	atomic_long_inc(&dsa_copy_stats.released);
-	dsa_copy_desc_put(desc);
+
+	spin_lock_irqsave(&channel->lock, flags);
+	channel->quarantined_pages -= DIV_ROUND_UP(desc->len, PAGE_SIZE);
+	channel->quarantined_descs--;
+	list_add(&desc->node, &channel->free);
+	reap = channel->retired && !channel->quarantined_descs;
+	spin_unlock_irqrestore(&channel->lock, flags);
+	if (reap)
+		schedule_work(&dsa_copy_reap_work);
 }
 
 static void dsa_copy_callback(void *param, const struct dmaengine_result *result)
@@ -111,56 +204,119 @@ static void dsa_copy_callback(void *param, const struct dmaengine_result *result
 	struct dsa_copy_channel *channel = desc->channel;
 	struct dsa_copy_wait *wait;
 	unsigned long flags;
+	bool wake;
 
 	spin_lock_irqsave(&channel->lock, flags);
 	desc->done = true;
 	desc->result = result && result->result != DMA_TRANS_NOERROR ? -EIO : 0;
+	/* The provider frees the slot right after this returns. */
+	channel->outstanding--;
+	wake = dsa_copy_room_worth_waking(channel);
 	wait = desc->wait;
 	if (!wait) {
 		list_del_init(&desc->node);
-		channel->quarantined_pages -= DIV_ROUND_UP(desc->len, PAGE_SIZE);
-		channel->quarantined_descs--;
 		spin_unlock_irqrestore(&channel->lock, flags);
 		dsa_copy_release_quarantined(desc);
+		dsa_copy_room_freed();
+		/*
+		 * free_module() runs synchronize_rcu() before it frees the
+		 * text this returns through.
+		 */
+		rcu_read_lock();
+		module_put(THIS_MODULE);
+		rcu_read_unlock();
 		return;
 	}
 	/* Under the lock: the batch may stop waiting as soon as it is dropped. */
 	if (atomic_dec_and_test(&wait->pending))
 		complete(&wait->done);
 	spin_unlock_irqrestore(&channel->lock, flags);
+	if (wake)
+		dsa_copy_room_freed();
 }
 
 /* ---- a batch ---- */
 
-static bool dsa_copy_channel_fits(struct dsa_copy_channel *channel, int nid)
+/* Whether a channel's queue is up: idxd's work queue and device enabled. */
+static bool dsa_copy_channel_up(struct dsa_copy_channel *channel)
 {
-	return !READ_ONCE(channel->broken) && (nid == NUMA_NO_NODE || channel->nid == nid);
+	struct idxd_wq *wq = channel->wq;
+
+	if (READ_ONCE(channel->broken))
+		return false;
+	return !wq || (READ_ONCE(wq->state) == IDXD_WQ_ENABLED &&
+		       READ_ONCE(wq->idxd->state) == IDXD_DEV_ENABLED);
 }
 
-static struct dsa_copy_channel *dsa_copy_nth_channel(int nid, unsigned int n)
+static bool dsa_copy_channel_has_room(struct dsa_copy_channel *channel)
+{
+	return READ_ONCE(channel->outstanding) < channel->budget;
+}
+
+/*
+ * A full channel frees room only if descriptors of running batches are in
+ * flight on it; one full of quarantined descriptors does not.
+ */
+static bool dsa_copy_channel_frees_room(struct dsa_copy_channel *channel)
+{
+	return READ_ONCE(channel->outstanding) > READ_ONCE(channel->quarantined_descs);
+}
+
+/*
+ * The @n-th channel (modulo their number) that is up, has room, and is on
+ * node @nid (any node for NUMA_NO_NODE). *@busy is set when a channel that
+ * fits is full but will free room.
+ */
+static struct dsa_copy_channel *dsa_copy_nth_channel(int nid, unsigned int n, bool *busy)
 {
 	struct dsa_copy_channel *channel;
 	unsigned int count = 0;
 
-	list_for_each_entry(channel, &dsa_copy_channels, list)
-		count += dsa_copy_channel_fits(channel, nid);
+	list_for_each_entry_srcu(channel, &dsa_copy_channels, list,
+				 srcu_read_lock_held(&dsa_copy_srcu)) {
+		if (!dsa_copy_channel_up(channel) ||
+		    (nid != NUMA_NO_NODE && channel->nid != nid))
+			continue;
+		if (dsa_copy_channel_has_room(channel))
+			count++;
+		else if (dsa_copy_channel_frees_room(channel))
+			*busy = true;
+	}
 	if (!count)
 		return NULL;
 	n %= count;
-	list_for_each_entry(channel, &dsa_copy_channels, list)
-		if (dsa_copy_channel_fits(channel, nid) && !n--)
+	list_for_each_entry_srcu(channel, &dsa_copy_channels, list,
+				 srcu_read_lock_held(&dsa_copy_srcu))
+		if (dsa_copy_channel_up(channel) && dsa_copy_channel_has_room(channel) &&
+		    (nid == NUMA_NO_NODE || channel->nid == nid) && !n--)
 			return channel;
 	return NULL;
 }
 
 /*
- * The channel for chunk @n of a folio bound to node @nid: round robin over
- * the channels on that node, else over all; NULL if every one is broken.
- * The list only changes while the engine is unregistered, so no batch runs.
+ * The channel for the @n-th chunk of a batch going to node @nid: one on
+ * that node if any has room, else any with room. When all are full, wait
+ * for room until @deadline, but only while a full one will free some.
  */
-static struct dsa_copy_channel *dsa_copy_pick_channel(int nid, unsigned int n)
+static struct dsa_copy_channel *dsa_copy_pick_channel(int nid, unsigned int n,
+						      unsigned long deadline)
 {
-	return dsa_copy_nth_channel(nid, n) ?: dsa_copy_nth_channel(NUMA_NO_NODE, n);
+	struct dsa_copy_channel *channel;
+	long left;
+	bool busy;
+	int seq;
+
+	for (;;) {
+		busy = false;
+		seq = atomic_read(&dsa_copy_room_seq);
+		channel = dsa_copy_nth_channel(nid, n, &busy) ?:
+			  dsa_copy_nth_channel(NUMA_NO_NODE, n, &busy);
+		left = dsa_copy_time_left(deadline);
+		if (channel || !busy || !left)
+			return channel;
+		atomic_long_inc(&dsa_copy_stats.room_waits);
+		wait_event_timeout(dsa_copy_room, atomic_read(&dsa_copy_room_seq) != seq, left);
+	}
 }
 
 static int dsa_copy_map(struct dsa_copy_desc *desc, struct folio *src, struct folio *dst,
@@ -189,18 +345,20 @@ static void dsa_copy_mark_broken(struct dsa_copy_channel *channel, const char *w
 {
 	if (!READ_ONCE(channel->broken)) {
 		WRITE_ONCE(channel->broken, true);
-		pr_warn("%s %s: dropping it\n", channel->name, why);
+		pr_warn("%s %s: giving it back\n", channel->name, why);
 		schedule_work(&dsa_copy_drop_work);
 	}
 }
 
 /*
- * A disabled work queue returns NULL from every prep: after a run of them,
- * stop using the channel. A single NULL only sends its folio to the CPU.
+ * A provider whose channel stopped working returns NULL from every prep:
+ * after a run of them, stop using the channel. A single NULL only sends
+ * its folio to the CPU. idxd's channels are checked by their queue's
+ * state instead, and come back when it is enabled again.
  */
 static void dsa_copy_null_prep(struct dsa_copy_channel *channel)
 {
-	if (signal_pending(current))
+	if (channel->wq || signal_pending(current))
 		return;
 	if (atomic_inc_return(&channel->null_preps) >= DSA_COPY_NULL_PREPS_BROKEN)
 		dsa_copy_mark_broken(channel, "stopped taking descriptors");
@@ -216,8 +374,8 @@ static int dsa_copy_submit_chunk(struct dsa_copy_channel *channel, struct dsa_co
 	int ret;
 
 	desc = dsa_copy_desc_get(channel);
-	if (!desc)
-		return -EBUSY;
+	if (IS_ERR(desc))
+		return PTR_ERR(desc);
 	desc->src = item->src;
 	desc->dst = item->dst;
 	desc->len = len;
@@ -248,47 +406,83 @@ static int dsa_copy_submit_chunk(struct dsa_copy_channel *channel, struct dsa_co
 		ret = -EIO;
 		goto unmap;
 	}
+	atomic_long_inc(&dsa_copy_stats.descriptors);
 	return 0;
 
 unmap:
 	dsa_copy_desc_unmap(desc);
 put_desc:
-	dsa_copy_desc_put(desc);
+	dsa_copy_desc_put(desc, true);
 	return ret;
-}
-
-/* Submit every chunk of one folio; returns 0 or why the CPU must copy it. */
-static int dsa_copy_submit_item(struct dsa_copy_wait *wait, struct list_head *inflight,
-				struct migrate_copy_item *item, unsigned int index)
-{
-	struct dsa_copy_channel *channel;
-	size_t offset, len, size = folio_size(item->src);
-	unsigned int chunk = 0;
-	int ret;
-
-	for (offset = 0; offset < size; offset += len, chunk++) {
-		channel = dsa_copy_pick_channel(folio_nid(item->dst), index + chunk);
-		if (!channel)
-			return -ENODEV;
-		len = min(size - offset, channel->max_xfer);
-		ret = dsa_copy_submit_chunk(channel, wait, inflight, item, index, offset, len);
-		if (ret)
-			return ret;
-	}
-	return 0;
 }
 
 static void dsa_copy_issue_pending(void)
 {
 	struct dsa_copy_channel *channel;
 
-	list_for_each_entry(channel, &dsa_copy_channels, list)
+	list_for_each_entry_srcu(channel, &dsa_copy_channels, list,
+				 srcu_read_lock_held(&dsa_copy_srcu))
 		dma_async_issue_pending(channel->chan);
+}
+
+/* Submit every chunk of one folio; returns 0 or why the CPU must copy it. */
+static int dsa_copy_submit_item(struct dsa_copy_wait *wait, struct list_head *inflight,
+				struct migrate_copy_item *item, unsigned int index,
+				unsigned int *rotor, unsigned long deadline)
+{
+	struct dsa_copy_channel *channel;
+	size_t offset, len, size = folio_size(item->src);
+	int ret;
+
+	for (offset = 0; offset < size; offset += len) {
+		channel = dsa_copy_pick_channel(folio_nid(item->dst), (*rotor)++, deadline);
+		if (!channel)
+			return -ENODEV;
+		len = min(size - offset, channel->max_xfer);
+		ret = dsa_copy_submit_chunk(channel, wait, inflight, item, index, offset, len);
+		if (ret == -EBUSY) {
+			/* Another batch took the last slot: start the queues, try again. */
+			dsa_copy_issue_pending();
+			len = 0;
+			continue;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* A descriptor that did not call back in time: hold what the device may touch. */
+static void dsa_copy_quarantine(struct dsa_copy_desc *desc)
+{
+	struct dsa_copy_channel *channel = desc->channel;
+
+	lockdep_assert_held(&channel->lock);
+	desc->wait = NULL;
+	folio_get(desc->src);
+	folio_get(desc->dst);
+	/* The migration core holds a reference for the running batch. */
+	__module_get(THIS_MODULE);
+	list_move_tail(&desc->node, &channel->quarantine);
+	channel->quarantined_pages += DIV_ROUND_UP(desc->len, PAGE_SIZE);
+	channel->quarantined_descs++;
+}
+
+/*
+ * Whether a channel's quarantined descriptors mean it is losing
+ * completions. Not for idxd: a work queue whose slots are all quarantined
+ * is skipped until late completions free some, and released with its
+ * quarantine when the queue goes away.
+ */
+static bool dsa_copy_channel_lost(struct dsa_copy_channel *channel)
+{
+	return !channel->wq &&
+	       READ_ONCE(channel->quarantined_descs) >= DSA_COPY_QUARANTINE_BROKEN;
 }
 
 /*
  * After the wait: take each descriptor's result, and quarantine the ones
- * that did not call back, holding their folios for the late callback.
+ * that did not call back.
  */
 static void dsa_copy_collect(struct migrate_copy_batch *batch, struct list_head *inflight)
 {
@@ -302,27 +496,22 @@ static void dsa_copy_collect(struct migrate_copy_batch *batch, struct list_head 
 
 		spin_lock_irqsave(&channel->lock, flags);
 		done = desc->done;
-		if (!done) {
-			desc->wait = NULL;
-			folio_get(desc->dst);
-			list_move_tail(&desc->node, &channel->quarantine);
-			channel->quarantined_pages += DIV_ROUND_UP(desc->len, PAGE_SIZE);
-			channel->quarantined_descs++;
-		} else {
+		if (done)
 			list_del_init(&desc->node);
-		}
+		else
+			dsa_copy_quarantine(desc);
 		spin_unlock_irqrestore(&channel->lock, flags);
 
 		if (!done) {
 			item->result = -ETIMEDOUT;
-			if (READ_ONCE(channel->quarantined_descs) >= DSA_COPY_QUARANTINE_BROKEN)
+			if (dsa_copy_channel_lost(channel))
 				dsa_copy_mark_broken(channel, "is losing completions");
 			continue;
 		}
 		if (desc->result && item->result != -ETIMEDOUT)
 			item->result = desc->result;
 		dsa_copy_desc_unmap(desc);
-		dsa_copy_desc_put(desc);
+		dsa_copy_desc_put(desc, false);
 	}
 }
 
@@ -349,20 +538,25 @@ static void dsa_copy_count(struct migrate_copy_batch *batch)
 
 static int dsa_copy_batch(struct migrate_copy_engine *engine, struct migrate_copy_batch *batch)
 {
-	unsigned long timeout = msecs_to_jiffies(READ_ONCE(dsa_copy_config.timeout_ms));
+	unsigned long deadline = jiffies +
+				 msecs_to_jiffies(READ_ONCE(dsa_copy_config.timeout_ms));
+	unsigned int i, failed = 0, rotor = this_cpu_inc_return(dsa_copy_rotor);
 	struct dsa_copy_wait wait;
 	LIST_HEAD(inflight);
-	unsigned int i, failed = 0;
+	int srcu_index;
 
 	init_completion(&wait.done);
 	atomic_set(&wait.pending, 1);
+	srcu_index = srcu_read_lock(&dsa_copy_srcu);
 	for (i = 0; i < batch->nr; i++)
-		batch->items[i].result = dsa_copy_submit_item(&wait, &inflight,
-							      &batch->items[i], i);
+		batch->items[i].result = dsa_copy_submit_item(&wait, &inflight, &batch->items[i],
+							      i, &rotor, deadline);
+	this_cpu_write(dsa_copy_rotor, rotor);
 	dsa_copy_issue_pending();
-	if (!atomic_dec_and_test(&wait.pending))
-		wait_for_completion_timeout(&wait.done, timeout);
+	if (!atomic_dec_and_test(&wait.pending) && dsa_copy_time_left(deadline))
+		wait_for_completion_timeout(&wait.done, dsa_copy_time_left(deadline));
 	dsa_copy_collect(batch, &inflight);
+	srcu_read_unlock(&dsa_copy_srcu, srcu_index);
 	dsa_copy_count(batch);
 
 	for (i = 0; i < batch->nr; i++)
@@ -383,13 +577,49 @@ static struct migrate_copy_engine dsa_copy_engine = {
 
 /* ---- channels ---- */
 
-static size_t dsa_copy_channel_max_xfer(struct device *dev)
+static struct idxd_wq *dsa_copy_chan_wq(struct dma_chan *chan)
+{
+	if (!dsa_copy_is_idxd(chan))
+		return NULL;
+	return container_of(chan, struct idxd_dma_chan, chan)->wq;
+}
+
+/* Slots of @wq held by descriptors of channels given back. */
+static unsigned int dsa_copy_wq_slots_held(struct idxd_wq *wq)
+{
+	struct dsa_copy_channel *channel;
+	unsigned int held = 0;
+
+	lockdep_assert_held(&dsa_copy_lock);
+	list_for_each_entry(channel, &dsa_copy_retired, list)
+		if (channel->wq == wq)
+			held += READ_ONCE(channel->quarantined_descs);
+	return held;
+}
+
+/*
+ * The largest transfer and the most descriptors outstanding: an idxd work
+ * queue's own maximum transfer and its slots, less those still held by
+ * quarantined descriptors of a channel given back; for another provider,
+ * its max segment size and the descriptor pool.
+ */
+static void dsa_copy_channel_limits(struct dsa_copy_channel *channel)
 {
 	size_t max_xfer = READ_ONCE(dsa_copy_config.max_transfer_bytes);
+	struct idxd_wq *wq = channel->wq;
+	unsigned int held;
 
-	if (dev->dma_parms && dma_get_max_seg_size(dev))
-		max_xfer = min_t(size_t, max_xfer, dma_get_max_seg_size(dev));
-	return max_t(size_t, max_xfer, PAGE_SIZE);
+	channel->budget = DSA_COPY_DESCS_PER_CHANNEL;
+	if (wq) {
+		max_xfer = min3(max_xfer, (size_t)wq->max_xfer_bytes,
+				(size_t)wq->idxd->max_xfer_bytes);
+		held = dsa_copy_wq_slots_held(wq);
+		channel->budget = min_t(unsigned int, channel->budget,
+					wq->num_descs > held ? wq->num_descs - held : 0);
+	} else if (channel->dev->dma_parms && dma_get_max_seg_size(channel->dev)) {
+		max_xfer = min_t(size_t, max_xfer, dma_get_max_seg_size(channel->dev));
+	}
+	channel->max_xfer = max_t(size_t, rounddown(max_xfer, PAGE_SIZE), PAGE_SIZE);
 }
 
 static struct dsa_copy_channel *dsa_copy_channel_create(struct dma_chan *chan)
@@ -411,7 +641,10 @@ static struct dsa_copy_channel *dsa_copy_channel_create(struct dma_chan *chan)
 	strscpy(channel->name, dma_chan_name(chan), sizeof(channel->name));
 	channel->dev = dev;
 	channel->nid = dev_to_node(dev);
-	channel->max_xfer = dsa_copy_channel_max_xfer(dev);
+	channel->wq = dsa_copy_chan_wq(chan);
+	if (channel->wq)
+		channel->wq_dev = wq_confdev(channel->wq);
+	dsa_copy_channel_limits(channel);
 	spin_lock_init(&channel->lock);
 	INIT_LIST_HEAD(&channel->free);
 	INIT_LIST_HEAD(&channel->quarantine);
@@ -422,40 +655,69 @@ static struct dsa_copy_channel *dsa_copy_channel_create(struct dma_chan *chan)
 	return channel;
 }
 
-/*
- * Stop a channel and give it back. Quarantined descriptors are released by
- * the callbacks terminate_all makes, or right after it. A provider that
- * cannot terminate keeps its quarantined folios, and the channel's memory,
- * forever rather than risk a late write.
- */
-static void dsa_copy_channel_destroy(struct dsa_copy_channel *channel)
+static void dsa_copy_channel_free(struct dsa_copy_channel *channel)
 {
-	struct dsa_copy_desc *desc, *next;
-	bool terminated = !dmaengine_terminate_sync(channel->chan);
-	unsigned long flags;
-	LIST_HEAD(late);
-
-	spin_lock_irqsave(&channel->lock, flags);
-	if (terminated) {
-		list_splice_init(&channel->quarantine, &late);
-		channel->quarantined_pages = 0;
-		channel->quarantined_descs = 0;
-	}
-	spin_unlock_irqrestore(&channel->lock, flags);
-	list_for_each_entry_safe(desc, next, &late, node)
-		dsa_copy_release_quarantined(desc);
-
-	pr_info("released %s\n", channel->name);
-	dma_release_channel(channel->chan);
-	if (!list_empty(&channel->quarantine)) {
-		/* Their late callbacks would run in this module's text. */
-		__module_get(THIS_MODULE);
-		pr_warn("%lu quarantined pages stay held, and the module loaded: the provider cannot terminate\n",
-			channel->quarantined_pages);
-		return;
-	}
+	pr_info("freed %s\n", channel->name);
 	kvfree(channel->descs);
 	kfree(channel);
+}
+
+/* Release every quarantined descriptor: the device cannot touch them now. */
+static void dsa_copy_release_quarantine(struct dsa_copy_channel *channel)
+{
+	struct dsa_copy_desc *desc, *next;
+	unsigned long flags;
+	LIST_HEAD(dead);
+
+	spin_lock_irqsave(&channel->lock, flags);
+	list_splice_init(&channel->quarantine, &dead);
+	/* No callback will come for them: their slots are free. */
+	channel->outstanding -= channel->quarantined_descs;
+	spin_unlock_irqrestore(&channel->lock, flags);
+	list_for_each_entry_safe(desc, next, &dead, node) {
+		list_del_init(&desc->node);
+		dsa_copy_release_quarantined(desc);
+		module_put(THIS_MODULE);
+	}
+}
+
+/*
+ * Give a channel, already off the list and unused by any batch, back to its
+ * provider. A provider that can terminate drops what is pending without
+ * calling back: the quarantine is released. Otherwise the channel is kept,
+ * retired, until the last quarantined descriptor is released.
+ */
+static void dsa_copy_channel_give_back(struct dsa_copy_channel *channel)
+{
+	bool terminated = !dmaengine_terminate_sync(channel->chan);
+	unsigned long flags;
+
+	if (terminated)
+		dsa_copy_release_quarantine(channel);
+	dma_release_channel(channel->chan);
+	channel->chan = NULL;
+	pr_info("gave back %s\n", channel->name);
+
+	spin_lock_irqsave(&channel->lock, flags);
+	channel->retired = channel->quarantined_descs;
+	spin_unlock_irqrestore(&channel->lock, flags);
+	if (!channel->retired) {
+		dsa_copy_channel_free(channel);
+		return;
+	}
+	pr_info("%s: %lu quarantined pages stay held until the device lets them go\n",
+		channel->name, channel->quarantined_pages);
+	list_add_tail(&channel->list, &dsa_copy_retired);
+}
+
+/* Take @channel off the list, wait for the batches that may use it, give it back. */
+static void dsa_copy_channel_remove(struct dsa_copy_channel *channel)
+{
+	lockdep_assert_held(&dsa_copy_lock);
+	list_del_rcu(&channel->list);
+	dsa_copy_nr_channels--;
+	synchronize_srcu(&dsa_copy_srcu);
+	dsa_copy_channel_give_back(channel);
 }
 
 static int dsa_copy_take_channels(void)
@@ -465,6 +727,7 @@ static int dsa_copy_take_channels(void)
 	struct dma_chan *chan;
 	dma_cap_mask_t mask;
 
+	lockdep_assert_held(&dsa_copy_lock);
 	dma_cap_zero(mask);
 	dma_cap_set(DMA_MEMCPY, mask);
 	while (dsa_copy_nr_channels < dsa_copy_config.max_channels) {
@@ -476,10 +739,10 @@ static int dsa_copy_take_channels(void)
 			dma_release_channel(chan);
 			return -ENOMEM;
 		}
-		list_add_tail(&channel->list, &dsa_copy_channels);
+		list_add_tail_rcu(&channel->list, &dsa_copy_channels);
 		dsa_copy_nr_channels++;
-		pr_info("took %s on node %d, %zu bytes per transfer\n", channel->name,
-			channel->nid, channel->max_xfer);
+		pr_info("took %s on node %d, %zu bytes per transfer, %u outstanding\n",
+			channel->name, channel->nid, channel->max_xfer, channel->budget);
 	}
 	return dsa_copy_nr_channels ? 0 : -ENODEV;
 }
@@ -488,21 +751,9 @@ static void dsa_copy_release_channels(bool only_broken)
 {
 	struct dsa_copy_channel *channel, *next;
 
-	list_for_each_entry_safe(channel, next, &dsa_copy_channels, list) {
-		if (only_broken && !channel->broken)
-			continue;
-		list_del(&channel->list);
-		dsa_copy_nr_channels--;
-		dsa_copy_channel_destroy(channel);
-	}
-}
-
-static void dsa_copy_unregister(void)
-{
-	if (dsa_copy_registered) {
-		migrate_copy_engine_unregister(&dsa_copy_engine);
-		dsa_copy_registered = false;
-	}
+	list_for_each_entry_safe(channel, next, &dsa_copy_channels, list)
+		if (!only_broken || channel->broken)
+			dsa_copy_channel_remove(channel);
 }
 
 /**
@@ -541,43 +792,120 @@ release_channels:
 void dsa_copy_disable(void)
 {
 	lockdep_assert_held(&dsa_copy_lock);
-	dsa_copy_unregister();
+	if (dsa_copy_registered) {
+		migrate_copy_engine_unregister(&dsa_copy_engine);
+		dsa_copy_registered = false;
+	}
 	dsa_copy_release_channels(false);
 	dsa_copy_config.enabled = false;
 }
 
-/*
- * A channel broke: withdraw the engine so no batch uses the channels, drop
- * the broken ones, and offer the engine again if any channel is left.
- */
+/* A channel broke: give it back; the engine stays, with the channels left. */
 static void dsa_copy_drop_broken(struct work_struct *work)
 {
 	mutex_lock(&dsa_copy_lock);
-	if (dsa_copy_config.enabled) {
-		dsa_copy_unregister();
-		dsa_copy_release_channels(true);
-		if (dsa_copy_nr_channels && !migrate_copy_engine_register(&dsa_copy_engine))
-			dsa_copy_registered = true;
-		else
-			pr_warn("no usable channel left: the CPU copies\n");
+	dsa_copy_release_channels(true);
+	if (dsa_copy_config.enabled && !dsa_copy_nr_channels)
+		pr_warn("no usable channel left: the CPU copies\n");
+	mutex_unlock(&dsa_copy_lock);
+}
+
+/* Free the retired channels whose last quarantined descriptor was released. */
+static void dsa_copy_reap_retired(struct work_struct *work)
+{
+	struct dsa_copy_channel *channel, *next;
+
+	mutex_lock(&dsa_copy_lock);
+	list_for_each_entry_safe(channel, next, &dsa_copy_retired, list) {
+		if (READ_ONCE(channel->quarantined_descs))
+			continue;
+		list_del(&channel->list);
+		dsa_copy_channel_free(channel);
 	}
 	mutex_unlock(&dsa_copy_lock);
 }
 
-/* Context: dsa_copy_lock held. */
-int dsa_copy_show_channels(char *buf)
+/* A work queue came up: take channels again while the engine has too few. */
+static void dsa_copy_refill(struct work_struct *work)
 {
-	struct dsa_copy_channel *channel;
-	int len = 0;
+	mutex_lock(&dsa_copy_lock);
+	if (dsa_copy_config.enabled)
+		dsa_copy_take_channels();
+	mutex_unlock(&dsa_copy_lock);
+}
 
+/* ---- work queues coming and going, seen on the dsa bus ---- */
+
+/* Before idxd's remove: stop using the work queue's channel and give it back. */
+static void dsa_copy_wq_unbinding(struct device *dev)
+{
+	struct dsa_copy_channel *channel, *next;
+
+	mutex_lock(&dsa_copy_lock);
+	list_for_each_entry_safe(channel, next, &dsa_copy_channels, list) {
+		if (channel->wq_dev != dev)
+			continue;
+		pr_info("%s: its work queue %s is going away\n", channel->name, dev_name(dev));
+		dsa_copy_channel_remove(channel);
+	}
+	mutex_unlock(&dsa_copy_lock);
+}
+
+/*
+ * After idxd's remove: the work queue was drained and reset, and idxd
+ * dropped what it had pending without calling back. The device no longer
+ * touches the quarantined descriptors: release them.
+ */
+static void dsa_copy_wq_unbound(struct device *dev)
+{
+	struct dsa_copy_channel *channel, *next;
+
+	mutex_lock(&dsa_copy_lock);
+	list_for_each_entry_safe(channel, next, &dsa_copy_retired, list) {
+		if (channel->wq_dev != dev)
+			continue;
+		if (READ_ONCE(channel->wq->state) != IDXD_WQ_DISABLED) {
+			pr_warn("%s: %s was not reset: its %lu quarantined pages stay held\n",
+				channel->name, dev_name(dev), channel->quarantined_pages);
+			channel->wq_dev = NULL;
+			channel->wq = NULL;
+			continue;
+		}
+		dsa_copy_release_quarantine(channel);
+		list_del(&channel->list);
+		dsa_copy_channel_free(channel);
+	}
+	mutex_unlock(&dsa_copy_lock);
+}
+
+static int dsa_copy_bus_notify(struct notifier_block *nb, unsigned long action, void *data)
+{
+	switch (action) {
+	case BUS_NOTIFY_UNBIND_DRIVER:
+		dsa_copy_wq_unbinding(data);
+		break;
+	case BUS_NOTIFY_UNBOUND_DRIVER:
+		dsa_copy_wq_unbound(data);
+		break;
+	case BUS_NOTIFY_BOUND_DRIVER:
+		if (READ_ONCE(dsa_copy_config.enabled))
+			schedule_work(&dsa_copy_refill_work);
+		break;
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block dsa_copy_bus_nb = {
+	.notifier_call = dsa_copy_bus_notify,
+};
+
+/* ---- what the engine holds, for sysfs and debugfs ---- */
+
+/* Context: dsa_copy_lock held. */
+unsigned int dsa_copy_channel_count(void)
+{
 	lockdep_assert_held(&dsa_copy_lock);
-	list_for_each_entry(channel, &dsa_copy_channels, list)
-		len += sysfs_emit_at(buf, len,
-				     "%s node=%d max_transfer=%zu quarantined_pages=%lu%s\n",
-				     channel->name, channel->nid,
-				     channel->max_xfer, READ_ONCE(channel->quarantined_pages),
-				     READ_ONCE(channel->broken) ? " broken" : "");
-	return len;
+	return dsa_copy_nr_channels;
 }
 
 /* Context: dsa_copy_lock held. */
@@ -589,12 +917,34 @@ unsigned long dsa_copy_quarantined_pages(void)
 	lockdep_assert_held(&dsa_copy_lock);
 	list_for_each_entry(channel, &dsa_copy_channels, list)
 		pages += READ_ONCE(channel->quarantined_pages);
+	list_for_each_entry(channel, &dsa_copy_retired, list)
+		pages += READ_ONCE(channel->quarantined_pages);
 	return pages;
 }
 
-static bool enable;
-module_param(enable, bool, 0444);
-MODULE_PARM_DESC(enable, "Take channels and register the engine at load (default: no)");
+static void dsa_copy_show_channel(struct seq_file *m, struct dsa_copy_channel *channel,
+				  const char *state)
+{
+	seq_printf(m, "%s node=%d max_transfer=%zu budget=%u outstanding=%u quarantined_pages=%lu %s\n",
+		   channel->name, channel->nid, channel->max_xfer, channel->budget,
+		   READ_ONCE(channel->outstanding), READ_ONCE(channel->quarantined_pages), state);
+}
+
+static int dsa_copy_channels_show(struct seq_file *m, void *unused)
+{
+	struct dsa_copy_channel *channel;
+
+	mutex_lock(&dsa_copy_lock);
+	list_for_each_entry(channel, &dsa_copy_channels, list)
+		dsa_copy_show_channel(m, channel, !dsa_copy_channel_up(channel) ? "down" : "up");
+	list_for_each_entry(channel, &dsa_copy_retired, list)
+		dsa_copy_show_channel(m, channel, "given-back");
+	mutex_unlock(&dsa_copy_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(dsa_copy_channels);
+
+static struct dentry *dsa_copy_debugfs;
 
 static int __init dsa_copy_init(void)
 {
@@ -603,26 +953,38 @@ static int __init dsa_copy_init(void)
 	ret = dsa_copy_sysfs_init();
 	if (ret)
 		return ret;
-	if (enable) {
-		mutex_lock(&dsa_copy_lock);
-		ret = dsa_copy_enable();
-		mutex_unlock(&dsa_copy_lock);
-		if (ret)
-			pr_warn("not enabled at load: %d\n", ret);
-	}
+	ret = bus_register_notifier(&dsa_bus_type, &dsa_copy_bus_nb);
+	if (ret)
+		goto exit_sysfs;
+	dsa_copy_debugfs = debugfs_create_dir("migrate_copy_dsa", NULL);
+	debugfs_create_file("channels", 0400, dsa_copy_debugfs, NULL, &dsa_copy_channels_fops);
 	return 0;
+
+exit_sysfs:
+	dsa_copy_sysfs_exit();
+	return ret;
 }
 module_init(dsa_copy_init);
 
+/*
+ * Every quarantined descriptor holds a module reference, so no late
+ * callback can be pending here, and every channel is freed.
+ */
 static void __exit dsa_copy_exit(void)
 {
+	debugfs_remove(dsa_copy_debugfs);
 	dsa_copy_sysfs_exit();
-	cancel_work_sync(&dsa_copy_drop_work);
+	bus_unregister_notifier(&dsa_bus_type, &dsa_copy_bus_nb);
 	mutex_lock(&dsa_copy_lock);
 	dsa_copy_disable();
 	mutex_unlock(&dsa_copy_lock);
+	cancel_work_sync(&dsa_copy_drop_work);
+	cancel_work_sync(&dsa_copy_refill_work);
+	flush_work(&dsa_copy_reap_work);
+	WARN_ON(!list_empty(&dsa_copy_retired));
 }
 module_exit(dsa_copy_exit);
 
 MODULE_DESCRIPTION("DSA (dmaengine) copy engine for batched page migration");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(IDXD);

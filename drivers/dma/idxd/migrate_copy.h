@@ -14,6 +14,7 @@
 #include <linux/spinlock.h>
 
 struct folio;
+struct idxd_wq;
 
 /**
  * struct dsa_copy_desc - one DMA descriptor of a batch, preallocated
@@ -21,8 +22,8 @@ struct folio;
  *	in flight, or its channel's quarantine.
  * @channel: the channel it belongs to.
  * @wait: the batch waiting for it; NULL once the batch gave up on it.
- * @src: source folio of the chunk.
- * @dst: destination folio of the chunk.
+ * @src: source folio of the chunk; referenced while quarantined.
+ * @dst: destination folio of the chunk; referenced while quarantined.
  * @src_dma: DMA address of the chunk in @src.
  * @dst_dma: DMA address of the chunk in @dst.
  * @len: bytes of the chunk.
@@ -59,37 +60,51 @@ struct dsa_copy_wait {
 
 /**
  * struct dsa_copy_channel - a DMA_MEMCPY channel the engine holds
- * @chan: the dmaengine channel.
- * @name: its name, kept: a provider may unregister the channel under us.
+ * @chan: the dmaengine channel; NULL once given back.
+ * @name: its name, kept for messages after it was given back.
  * @dev: the device that maps memory for it.
  * @nid: NUMA node of @dev.
+ * @wq: the idxd work queue behind @chan, NULL for another provider.
+ * @wq_dev: the work queue's device on the dsa bus, whose driver unbinding
+ *	means the channel goes away; NULL for another provider.
  * @max_xfer: largest transfer of one descriptor.
- * @lock: protects @free, @quarantine, @quarantined_pages and the descriptors'
- *	@wait and @done against the provider's callbacks.
+ * @budget: most descriptors outstanding at once: the work queue's slots.
+ * @lock: protects @free, @quarantine, @outstanding, the quarantine counts,
+ *	@retired and the descriptors' @wait and @done against the provider's
+ *	callbacks.
  * @free: descriptors not in use.
  * @quarantine: descriptors a batch gave up on after a timeout; they keep
- *	their destination referenced, and both folios mapped, until the
- *	provider calls back.
+ *	both folios referenced and mapped, their slot, and a module
+ *	reference, until the device can no longer touch them.
+ * @outstanding: descriptors submitted and not called back, quarantined
+ *	ones included; never above @budget.
  * @quarantined_pages: pages of destination folios held by @quarantine.
  * @quarantined_descs: descriptors in @quarantine.
  * @null_preps: consecutive preps that returned NULL.
- * @broken: prep failed the way a disabled work queue fails: not used again.
+ * @broken: not used again: another provider's channel that stopped taking
+ *	descriptors or is losing completions.
+ * @retired: given back with quarantined descriptors; freed after the last.
  * @descs: the preallocated descriptors.
- * @list: entry in the engine's list of channels.
+ * @list: entry in the engine's list of channels, or of retired ones.
  */
 struct dsa_copy_channel {
 	struct dma_chan *chan;
 	char name[DSA_COPY_CHANNEL_NAME_SIZE];
 	struct device *dev;
 	int nid;
+	struct idxd_wq *wq;
+	struct device *wq_dev;
 	size_t max_xfer;
+	unsigned int budget;
 	spinlock_t lock;
 	struct list_head free;
 	struct list_head quarantine;
+	unsigned int outstanding;
 	unsigned long quarantined_pages;
 	unsigned int quarantined_descs;
 	atomic_t null_preps;
 	bool broken;
+	bool retired;
 	struct dsa_copy_desc *descs;
 	struct list_head list;
 };
@@ -101,7 +116,8 @@ struct dsa_copy_channel {
  * @max_channels: most channels to hold.
  * @timeout_ms: longest wait for a batch's descriptors.
  * @max_transfer_bytes: largest transfer per descriptor, also capped by the
- *	device's max segment size.
+ *	work queue's maximum transfer size (another provider: its max
+ *	segment size).
  */
 struct dsa_copy_config {
 	bool enabled;
@@ -120,7 +136,10 @@ struct dsa_copy_config {
  * @timed_out: folios whose copy did not complete in time; migration gave
  *	them up for that round.
  * @quarantined: destination folios ever quarantined after a timeout.
- * @released: quarantined descriptors released after their late callback.
+ * @released: quarantined descriptors released: late callback, or their
+ *	work queue reset.
+ * @descriptors: descriptors submitted.
+ * @room_waits: times a batch waited for a slot because every channel was full.
  */
 struct dsa_copy_stats {
 	atomic_long_t batches;
@@ -129,6 +148,8 @@ struct dsa_copy_stats {
 	atomic_long_t timed_out;
 	atomic_long_t quarantined;
 	atomic_long_t released;
+	atomic_long_t descriptors;
+	atomic_long_t room_waits;
 };
 
 extern struct dsa_copy_config dsa_copy_config;
@@ -138,7 +159,7 @@ extern struct mutex dsa_copy_lock;
 
 int dsa_copy_enable(void);
 void dsa_copy_disable(void);
-int dsa_copy_show_channels(char *buf);
+unsigned int dsa_copy_channel_count(void);
 unsigned long dsa_copy_quarantined_pages(void);
 int dsa_copy_sysfs_init(void);
 void dsa_copy_sysfs_exit(void);

@@ -8,9 +8,11 @@
  *   max_channels        most channels to hold, 1..64
  *   timeout_ms          longest wait for a batch, 1..60000
  *   max_transfer_bytes  largest transfer per descriptor, 4096..1073741824
- *   channels            read only: one line per channel held
+ *   nr_channels         read only: channels held (listed in debugfs,
+ *                       migrate_copy_dsa/channels)
  *   quarantined_pages   read only: destination pages held after timeouts
- *   batches offloaded failed timed_out quarantined released
+ *   batches offloaded failed timed_out quarantined released descriptors
+ *   room_waits
  *                       read only: counters since load
  *
  * any_provider, max_channels and max_transfer_bytes apply when the engine
@@ -137,14 +139,14 @@ static ssize_t max_transfer_bytes_store(struct kobject *kobj, struct kobj_attrib
 				   DSA_COPY_MIN_TRANSFER, DSA_COPY_MAX_TRANSFER, true);
 }
 
-static ssize_t channels_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+static ssize_t nr_channels_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
 {
-	int len;
+	unsigned int count;
 
 	mutex_lock(&dsa_copy_lock);
-	len = dsa_copy_show_channels(buf);
+	count = dsa_copy_channel_count();
 	mutex_unlock(&dsa_copy_lock);
-	return len;
+	return sysfs_emit(buf, "%u\n", count);
 }
 
 static ssize_t quarantined_pages_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -172,13 +174,15 @@ DSA_COPY_COUNTER(failed);
 DSA_COPY_COUNTER(timed_out);
 DSA_COPY_COUNTER(quarantined);
 DSA_COPY_COUNTER(released);
+DSA_COPY_COUNTER(descriptors);
+DSA_COPY_COUNTER(room_waits);
 
 static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
 static struct kobj_attribute any_provider_attr = __ATTR_RW(any_provider);
 static struct kobj_attribute max_channels_attr = __ATTR_RW(max_channels);
 static struct kobj_attribute timeout_ms_attr = __ATTR_RW(timeout_ms);
 static struct kobj_attribute max_transfer_bytes_attr = __ATTR_RW(max_transfer_bytes);
-static struct kobj_attribute channels_attr = __ATTR_RO(channels);
+static struct kobj_attribute nr_channels_attr = __ATTR_RO(nr_channels);
 static struct kobj_attribute quarantined_pages_attr = __ATTR_RO(quarantined_pages);
 
 static struct attribute *dsa_copy_attrs[] = {
@@ -187,7 +191,7 @@ static struct attribute *dsa_copy_attrs[] = {
 	&max_channels_attr.attr,
 	&timeout_ms_attr.attr,
 	&max_transfer_bytes_attr.attr,
-	&channels_attr.attr,
+	&nr_channels_attr.attr,
 	&quarantined_pages_attr.attr,
 	&batches_attr.attr,
 	&offloaded_attr.attr,
@@ -195,6 +199,8 @@ static struct attribute *dsa_copy_attrs[] = {
 	&timed_out_attr.attr,
 	&quarantined_attr.attr,
 	&released_attr.attr,
+	&descriptors_attr.attr,
+	&room_waits_attr.attr,
 	NULL,
 };
 
