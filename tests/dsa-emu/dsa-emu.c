@@ -66,12 +66,13 @@
 
 enum scenario {
 	SC_PROBE, SC_ACCEL_CONFIG, SC_DMATEST, SC_DESCRIPTORS, SC_OFFLOAD, SC_ERROR, SC_LATE,
-	SC_HANG, SC_GONE, SC_IOMMU_FAULT, SC_UNLOAD, SC_SMALL_WQ, SC_XFER, SC_COUNT
+	SC_HANG, SC_GONE, SC_IOMMU_FAULT, SC_UNLOAD, SC_SMALL_WQ, SC_XFER, SC_HALT, SC_NODE,
+	SC_REORDER, SC_COUNT
 };
 
 static const char *const names[SC_COUNT] = {
 	"probe", "accel-config", "dmatest", "descriptors", "offload", "error", "late", "hang",
-	"gone", "iommu-fault", "unload", "small-wq", "xfer",
+	"gone", "iommu-fault", "unload", "small-wq", "xfer", "halt", "node", "reorder",
 };
 
 /* How the WQ goes away under the engine in scenario "gone". */
@@ -621,14 +622,36 @@ static void scenario_late(struct run *run)
 {
 	struct counts d;
 
-	/* 300 ms per descriptor, the engine waits 50 ms. */
+	/*
+	 * 300 ms per descriptor, the engine waits 50 ms. A folio whose copy
+	 * is late stays put until the late completion released its source.
+	 */
 	dsa_dev_write32(&dev, DSA_EMU_DELAY_US, 300000);
-	move_verified(run, 1, MOVES, &d);
+	move_held_back(run, 1, &d);
 	tap_ok(d.timed_out > 0, "-> node 1: copies timed out (%llu)", d.timed_out);
 	wait_released();
 	dsa_dev_faults_off(&dev);
+	move_verified(run, 1, MOVES, &d);
 	move_verified(run, 0, MOVES, &d);
 	check_accounting(run, &d, 0);
+}
+
+/*
+ * Unload the engine once nothing holds it: the module references of
+ * released copies are dropped by a work item shortly after their release.
+ */
+static int engine_unload(void)
+{
+	unsigned long long refs = 1;
+	int i;
+
+	for (i = 0; i < 50 && refs; i++) {
+		if (knob_read_u64("/sys/module/" ENGINE_MODULE "/refcnt", &refs))
+			break;
+		if (refs)
+			usleep(100 * 1000);
+	}
+	return module_unload(ENGINE_MODULE);
 }
 
 /* Channels the engine holds. */
@@ -650,9 +673,10 @@ static bool engine_channels_become(long long want)
 /*
  * Configure dsa0 from scratch with one dedicated kernel WQ, with extra
  * config-wq @options (sizes and transfer limits change only while the
- * device is disabled), and enable it.
+ * device is disabled), and enable it. Engine 0.1 joins group 0 too when
+ * @two_engines: the device then runs the WQ's descriptors concurrently.
  */
-static int wq_reconfigure(const char *options)
+static int wq_configure(const char *options, bool two_engines)
 {
 	char state[32] = "";
 
@@ -661,11 +685,17 @@ static int wq_reconfigure(const char *options)
 	if (!knob_read(DSA_BUS "dsa0/state", state, sizeof(state)) && !strcmp(state, "enabled"))
 		dsa_run("accel-config disable-device --force dsa0");
 	return dsa_run("accel-config config-engine dsa0/engine0.0 --group-id=0") ?:
+	       (two_engines ? dsa_run("accel-config config-engine dsa0/engine0.1 --group-id=0") : 0) ?:
 	       dsa_run("accel-config config-wq dsa0/wq0.0 --group-id=0 --mode=dedicated"
 		       " --type=kernel --name=dmaengine --driver-name=dmaengine --priority=10 %s",
 		       options) ?:
 	       dsa_run("accel-config enable-device dsa0") ?:
 	       dsa_run("accel-config enable-wq dsa0/wq0.0");
+}
+
+static int wq_reconfigure(const char *options)
+{
+	return wq_configure(options, false);
 }
 
 static void scenario_hang(struct run *run)
@@ -810,6 +840,150 @@ static void scenario_gone(struct run *run)
 }
 
 /*
+ * The device's engines complete a WQ's descriptors out of order, as real
+ * DSA does: each folio's result comes from its own descriptors.
+ */
+static void scenario_reorder(struct run *run)
+{
+	struct counts d;
+	int node;
+
+	dsa_dev_write32(&dev, DSA_EMU_REORDER_EVERY, 3);
+	dsa_dev_write32(&dev, DSA_EMU_REORDER_DELAY, 2000);
+	for (node = 1; node >= 0; node--) {
+		move_verified(run, node, 1, &d);
+		check_accounting(run, &d, node);
+		tap_ok(d.offloaded == run->region.nr_folios && d.device[DSA_CNT_REORDERS] > 0,
+		       "-> node %d: all %llu folios offloaded, %llu completions out of order",
+		       node, d.offloaded, (unsigned long long)d.device[DSA_CNT_REORDERS]);
+	}
+}
+
+/* Configure and enable dsa1's WQ like dsa0's. */
+static int dsa1_wq_up(void)
+{
+	return dsa_run("accel-config config-engine dsa1/engine1.0 --group-id=0") ?:
+	       dsa_run("accel-config config-wq dsa1/wq1.0 --group-id=0 --mode=dedicated"
+		       " --type=kernel --name=dmaengine --driver-name=dmaengine --priority=10"
+		       " --wq-size=32") ?:
+	       dsa_run("accel-config enable-device dsa1") ?:
+	       dsa_run("accel-config enable-wq dsa1/wq1.0");
+}
+
+/*
+ * Two devices: dsa1 on node 1, dsa0 on no node (the guest's first PCI
+ * root bus has none). Copies to node 1 go to dsa1 only; copies to node 0,
+ * which no device is on, spread over both.
+ */
+static void scenario_node(struct run *run)
+{
+	unsigned long long before0, before1, to0, to1;
+	struct dsa_dev dev1;
+	char node[16] = "";
+	struct counts d;
+
+	if (!tap_ok(!dsa_dev_open_name(&dev1, "dsa1") &&
+		    !knob_read(DSA_BUS "dsa1/numa_node", node, sizeof(node)) &&
+		    !strcmp(node, "1") && !dsa1_wq_up(),
+		    "dsa1 on node 1 found, its WQ enabled (node %s)", node))
+		return;
+	tap_ok(engine_channels_become(2),
+	       "the engine took the new WQ's channel: it holds one of each device (%lld)",
+	       engine_channels());
+
+	before0 = dsa_dev_counter(&dev, DSA_CNT_MEMMOVE);
+	before1 = dsa_dev_counter(&dev1, DSA_CNT_MEMMOVE);
+	move_verified(run, 1, 1, &d);
+	to0 = dsa_dev_counter(&dev, DSA_CNT_MEMMOVE) - before0;
+	to1 = dsa_dev_counter(&dev1, DSA_CNT_MEMMOVE) - before1;
+	tap_ok(d.offloaded == run->region.nr_folios && to1 == run->region.nr_folios && !to0,
+	       "-> node 1: all %llu copies on dsa1 (node 1), none on dsa0 (%llu, %llu)",
+	       d.offloaded, to1, to0);
+
+	before0 += to0;
+	before1 += to1;
+	move_verified(run, 0, 1, &d);
+	to0 = dsa_dev_counter(&dev, DSA_CNT_MEMMOVE) - before0;
+	to1 = dsa_dev_counter(&dev1, DSA_CNT_MEMMOVE) - before1;
+	tap_ok(d.offloaded == run->region.nr_folios && to0 && to1 &&
+	       to0 + to1 == run->region.nr_folios,
+	       "-> node 0 (no device there): the copies spread over both (dsa0 %llu, dsa1 %llu)",
+	       to0, to1);
+	knob_write(ENGINE "enabled", "0");
+	tap_ok(!dsa_run("accel-config disable-wq --force dsa1/wq1.0") &&
+	       !dsa_run("accel-config disable-device --force dsa1"), "dsa1 disabled again");
+	dsa_dev_close(&dev1);
+}
+
+/*
+ * The device halts (a fatal error, software-reset type) while the engine
+ * migrates through it, descriptors in flight: idxd's halt path runs, the
+ * engine gives the channel back and the CPU copies, every byte right.
+ * idxd 6.12 cannot reset a halted device itself (it sends no command to
+ * it): the WQ's unbind releases the quarantine, an FLR through sysfs
+ * clears the halt, and the WQ enabled again brings offload back.
+ */
+static void scenario_halt(struct run *run)
+{
+	struct pattern_mismatch mismatch;
+	struct mig_move_result result;
+	int status = -1, rounds = 0, bad = 0, after = 2, node = 1;
+	uint64_t deadline = time_now_ns() + 90ULL * 1000000000;
+	unsigned long long halts = dsa_dev_counter(&dev, DSA_CNT_HALTS);
+	struct counts d, before;
+	char command[160];
+	pid_t child;
+
+	/* Slow descriptors: the halt finds some in flight. */
+	counts_take(&before);
+	dsa_dev_write32(&dev, DSA_EMU_DELAY_US, 1000);
+	snprintf(command, sizeof(command), "sleep 1.5; exec /proc/%d/exe --halt-device %u",
+		 getpid(), DSA_HALT_RESET_SOFTWARE);
+	child = spawn(command);
+	while (after > 0 && time_now_ns() < deadline) {
+		mig_region_move(&run->region, node, &result);
+		if (!pattern_verify(run->region.addr, run->region.size, run->seed, &mismatch))
+			bad++;
+		node = !node;
+		rounds++;
+		if (status == -1 && waitpid(child, &status, WNOHANG) != child)
+			status = -1;
+		if (status != -1)
+			after--;
+	}
+	if (status == -1) {
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+	}
+	dsa_dev_write32(&dev, DSA_EMU_DELAY_US, 0);
+	counts_take(&d);
+	counts_since(&d, &before);
+	tap_ok(WIFEXITED(status) && !WEXITSTATUS(status) &&
+	       dsa_dev_counter(&dev, DSA_CNT_HALTS) == halts + 1 &&
+	       (dsa_dev_read32(&dev, DSA_REG_GENSTS) & DSA_GENSTS_STATE_MASK) == DSA_GENSTS_HALTED,
+	       "the device halted mid-loop (status %#x)", status);
+	tap_ok(!bad && rounds >= 2, "%d rounds of migration, every byte right in each (%d bad)",
+	       rounds, bad);
+	tap_ok(engine_channels_become(0), "the engine gave the halted device's channel back");
+	move_held_back(run, 0, &d);
+	tap_ok(d.offloaded == 0 && d.device[DSA_CNT_SUBMITTED] == 0,
+	       "-> node 0: the CPU copied, nothing went to the halted device");
+	/* idxd cleared the WQ's state: accel-config sees it disabled already. */
+	tap_ok(!dsa_run("echo wq0.0 > /sys/bus/dsa/drivers/dmaengine/unbind") && engine_held() == 0,
+	       "the WQ unbound: the copies the halt abandoned released (%lld held)",
+	       engine_held());
+	tap_ok(!dsa_run("echo dsa0 > /sys/bus/dsa/drivers/idxd/unbind") &&
+	       !dsa_run("echo 1 > /sys/bus/pci/devices/%s/reset", dev.bdf) &&
+	       !(dsa_dev_read32(&dev, DSA_REG_GENSTS) & DSA_GENSTS_STATE_MASK),
+	       "idxd's device driver unbound and an FLR cleared the halt");
+	tap_ok(!wq_reconfigure("--wq-size=32") && engine_channels_become(1),
+	       "the device and its WQ enabled again: the engine took the channel again");
+	move_verified(run, 1, 1, &d);
+	tap_ok(d.offloaded == run->region.nr_folios, "-> node 1: offload resumed (%llu folios)",
+	       d.offloaded);
+}
+
+/*
  * Copies the device never completes are quarantined: they pin the module.
  * rmmod must fail while they are held, and succeed once the WQ was reset
  * and they were let go.
@@ -829,7 +1003,7 @@ static void scenario_unload(struct run *run)
 	tap_ok(engine_held() > 0, "disabling the engine keeps them held (%lld)", engine_held());
 	tap_ok(dsa_wq_down(true) == 0 && engine_held() == 0,
 	       "the WQ reset: every one released (%lld held)", engine_held());
-	tap_ok(module_unload(ENGINE_MODULE) == 0, "rmmod " ENGINE_MODULE " then succeeds");
+	tap_ok(engine_unload() == 0, "rmmod " ENGINE_MODULE " then succeeds");
 	tap_ok(module_load(ENGINE_MODULE) == 0, "and it loads again");
 }
 
@@ -1076,6 +1250,8 @@ static int wq_setup(const struct run *run)
 
 	if (run->scenario == SC_SMALL_WQ)
 		return wq_reconfigure("--wq-size=4");
+	if (run->scenario == SC_REORDER)
+		return wq_configure("--wq-size=32", true);
 	if (run->scenario == SC_XFER) {
 		snprintf(options, sizeof(options), "--wq-size=32 --max-transfer-size=%u",
 			 run->xfer_kib * 1024);
@@ -1084,15 +1260,27 @@ static int wq_setup(const struct run *run)
 	return dsa_wq_up();
 }
 
+/* What scenario "halt" runs in a process of its own: halt the device. */
+static int halt_device(unsigned int reset_type)
+{
+	if (dsa_dev_open(&dev))
+		return 1;
+	dsa_dev_write32(&dev, DSA_EMU_HALT, reset_type);
+	dsa_dev_close(&dev);
+	return 0;
+}
+
 static int plan_for(enum scenario scenario, enum gone_how how)
 {
 	static const int plans[SC_COUNT] = {
 		[SC_PROBE] = 6, [SC_ACCEL_CONFIG] = 7, [SC_DMATEST] = 5, [SC_DESCRIPTORS] = 12,
-		[SC_OFFLOAD] = 2 * 5, [SC_ERROR] = 4 + 2 + 4, [SC_LATE] = 2 + 1 + 1 + 2 + 2,
+		[SC_OFFLOAD] = 2 * 5, [SC_ERROR] = 4 + 2 + 4, [SC_LATE] = 2 + 1 + 1 + 2 + 2 + 2,
 		[SC_HANG] = 2 + 1 + 2 + 1 + 1 + 1 + 1 + 2 + 1 + 2 + 1,
 		[SC_GONE] = 3 + 1 + 2 + 2 + 1 + 1 + 2 + 1,
 		[SC_IOMMU_FAULT] = 1 + 7 + 2 * 5, [SC_UNLOAD] = 2 + 1 + 1 + 1 + 1 + 1 + 1,
 		[SC_SMALL_WQ] = 2 + 2 + 2 + 1 + 1 + 2, [SC_XFER] = 2 + 2 + 2,
+		[SC_HALT] = 3 + 2 + 1 + 1 + 1 + 1 + 2 + 1,
+		[SC_NODE] = 1 + 1 + 2 + 1 + 2 + 1 + 1, [SC_REORDER] = 2 * 5,
 	};
 
 	/* The first point, and for the engine's scenarios setup and teardown. */
@@ -1174,6 +1362,8 @@ int main(int argc, char **argv)
 	bool ready;
 	int err;
 
+	if (argc == 3 && !strcmp(argv[1], "--halt-device"))
+		return halt_device(atoi(argv[2]));
 	parse_options(argc, argv, &run);
 	if (run.scenario == SC_IOMMU_FAULT && access("/sys/class/iommu/dmar0", F_OK)) {
 		tap_skip_all("no guest IOMMU: the harness adds intel-iommu only for a QEMU whose"
@@ -1232,6 +1422,15 @@ int main(int argc, char **argv)
 		case SC_SMALL_WQ:
 			scenario_small_wq(&run);
 			break;
+		case SC_HALT:
+			scenario_halt(&run);
+			break;
+		case SC_NODE:
+			scenario_node(&run);
+			break;
+		case SC_REORDER:
+			scenario_reorder(&run);
+			break;
 		default:
 			scenario_xfer(&run);
 			break;
@@ -1244,9 +1443,10 @@ int main(int argc, char **argv)
 	if (!knob_read(DSA_BUS "wq0.0/state", state, sizeof(state)) && !strcmp(state, "enabled"))
 		err = err ?: dsa_wq_down(true);
 	/* A WQ configured for this scenario only: back to idxd's defaults. */
-	if (run.scenario == SC_SMALL_WQ || run.scenario == SC_XFER)
+	if (run.scenario == SC_SMALL_WQ || run.scenario == SC_XFER || run.scenario == SC_HALT ||
+	    run.scenario == SC_REORDER)
 		err = err ?: dsa_run("accel-config disable-device --force dsa0");
-	err = err ?: module_unload(ENGINE_MODULE);
+	err = err ?: engine_unload();
 	tap_ok(!err, "teardown: knobs restored, WQ disabled, engine unloaded");
 	dsa_dev_close(&dev);
 	return tap_done();

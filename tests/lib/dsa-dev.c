@@ -29,14 +29,53 @@ static bool pci_id_is(const char *bdf, const char *file, const char *want)
 	return read_text_file(path, text, sizeof(text)) > 0 && !strcmp(text, want);
 }
 
-int dsa_dev_open(struct dsa_dev *dev)
+/* Whether idxd named the PCI device @bdf's DSA @name ("dsa0"). */
+static bool pci_dsa_is(const char *bdf, const char *name)
 {
 	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/%s", bdf, name);
+	return access(path, F_OK) == 0;
+}
+
+static int dsa_dev_map(struct dsa_dev *dev);
+
+int dsa_dev_open(struct dsa_dev *dev)
+{
 	struct dirent *entry;
-	struct stat st;
 	DIR *dir;
-	void *map;
-	int fd;
+
+	memset(dev, 0, sizeof(*dev));
+	dir = opendir(PCI_DEVICES);
+	if (!dir)
+		return -errno;
+	/*
+	 * The guest may have more than one (dsa1 on node 1): take the one idxd
+	 * calls dsa0, else the lowest address (the one idxd probes first).
+	 * readdir() order is sysfs hash order, not address order.
+	 */
+	while ((entry = readdir(dir))) {
+		if (entry->d_name[0] == '.' || strlen(entry->d_name) >= sizeof(dev->bdf) ||
+		    !pci_id_is(entry->d_name, "vendor", "0x8086") ||
+		    !pci_id_is(entry->d_name, "device", "0x0b25"))
+			continue;
+		if (pci_dsa_is(entry->d_name, "dsa0")) {
+			strcpy(dev->bdf, entry->d_name);
+			break;
+		}
+		if (!dev->bdf[0] || strcmp(entry->d_name, dev->bdf) < 0)
+			strcpy(dev->bdf, entry->d_name);
+	}
+	closedir(dir);
+	if (!dev->bdf[0])
+		return -ENODEV;
+	return dsa_dev_map(dev);
+}
+
+int dsa_dev_open_name(struct dsa_dev *dev, const char *name)
+{
+	struct dirent *entry;
+	DIR *dir;
 
 	memset(dev, 0, sizeof(*dev));
 	dir = opendir(PCI_DEVICES);
@@ -44,8 +83,7 @@ int dsa_dev_open(struct dsa_dev *dev)
 		return -errno;
 	while ((entry = readdir(dir))) {
 		if (entry->d_name[0] != '.' && strlen(entry->d_name) < sizeof(dev->bdf) &&
-		    pci_id_is(entry->d_name, "vendor", "0x8086") &&
-		    pci_id_is(entry->d_name, "device", "0x0b25")) {
+		    pci_dsa_is(entry->d_name, name)) {
 			strcpy(dev->bdf, entry->d_name);
 			break;
 		}
@@ -53,6 +91,17 @@ int dsa_dev_open(struct dsa_dev *dev)
 	closedir(dir);
 	if (!dev->bdf[0])
 		return -ENODEV;
+	return dsa_dev_map(dev);
+}
+
+/* Map BAR0 of the device named by dev->bdf. */
+static int dsa_dev_map(struct dsa_dev *dev)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	void *map;
+	int fd;
+
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/resource0", dev->bdf);
 	fd = open(path, O_RDWR | O_SYNC);
 	if (fd < 0)
@@ -111,6 +160,7 @@ void dsa_dev_faults_off(const struct dsa_dev *dev)
 	dsa_dev_write32(dev, DSA_EMU_XLAT_EVERY, 0);
 	dsa_dev_write32(dev, DSA_EMU_XLAT_TARGET, DSA_XLAT_DESTINATION);
 	dsa_dev_write32(dev, DSA_EMU_BYPASS, 0);
+	dsa_dev_write32(dev, DSA_EMU_REORDER_EVERY, 0);
 	dsa_dev_write32(dev, DSA_EMU_RESET, 2);
 }
 

@@ -53,14 +53,29 @@ DSA_DEVICE = "intel-dsa,num-wqs=4,num-engines=4,wq-size=128"
 # strictly, so DMA to an address the driver did not map faults.
 IOMMU_DEVICE = "intel-iommu,intremap=off"
 IOMMU_PARAMS = "intel_iommu=on iommu.strict=1"
+# A second DSA on NUMA node 1, after the first (which keeps 0000:00:01.0 and
+# stays dsa0): a PCIe expander bridge, root bus 0x80 with ACPI _PXM 1, and
+# the root port a device needs on it; the DSA is 0000:81:00.0, dsa1, behind
+# the same IOMMU. intx=off: MSI-X only, no INTx pin, so idxd's probe does
+# not make Linux run the expander's slow ACPI _PRT loop for it (the root
+# port's own lookup still takes about 30 s, once per boot, harmlessly).
+DSA_NODE1_DEVICES = (
+    "pxb-pcie,id=dsa1pxb,bus_nr=128,numa_node=1",
+    "pcie-root-port,id=dsa1port,bus=dsa1pxb,chassis=1",
+    "intel-dsa,id=dsa1,bus=dsa1port,intx=off,num-wqs=4,num-engines=4,wq-size=128",
+)
 
 
 def qemu_command(kernel, initrd, outdir, mode, only, manifest="manifest",
-                 qemu="qemu-system-x86_64", dsa=True, copy="dsa", iommu=None):
+                 qemu="qemu-system-x86_64", dsa=True, copy="dsa", iommu=None,
+                 dsa_node1=None):
     """The QEMU command line: TCG only, two nodes, two serial ports, and the
     emulated DSA when the QEMU has it (dsa), behind the guest IOMMU when its
-    DSA reports translation faults (iommu; by default with the DSA)."""
+    DSA reports translation faults (iommu; by default with the DSA), and a
+    second DSA on node 1 when its DSA has the intx property (dsa_node1; by
+    default with the DSA)."""
     iommu = dsa and (dsa if iommu is None else iommu)
+    dsa_node1 = dsa and (dsa if dsa_node1 is None else dsa_node1)
     append = " ".join([
         "console=ttyS0,115200", "rdinit=/init", "panic=-1", "loglevel=7",
         "printk.time=1", "transparent_hugepage=madvise", "init_on_free=1",
@@ -91,8 +106,10 @@ def qemu_command(kernel, initrd, outdir, mode, only, manifest="manifest",
             "-serial", "file:" + os.path.join(outdir, "console.log"),
             "-serial", "file:" + os.path.join(outdir, "channel.log")]
     if dsa:
-        # The IOMMU before any other PCI device.
+        # The IOMMU before any other PCI device; then dsa0, then dsa1 (node 1).
         cmd += (["-device", IOMMU_DEVICE] if iommu else []) + ["-device", DSA_DEVICE]
+        for device in DSA_NODE1_DEVICES if dsa_node1 else ():
+            cmd += ["-device", device]
     return cmd
 
 
@@ -150,6 +167,17 @@ def qemu_dsa_iommu(qemu):
     except (OSError, subprocess.SubprocessError):
         return False
     return "fault-xlat-every" in out
+
+
+def qemu_dsa_node1(qemu):
+    """Whether this QEMU's intel-dsa can be the second DSA, on node 1
+    (DSA_NODE1_DEVICES): it has the intx property."""
+    try:
+        out = subprocess.run([qemu, "-device", "intel-dsa,help"], capture_output=True,
+                             text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "intx=" in out
 
 
 class GuestWatch:
@@ -213,7 +241,8 @@ def boot(args, mode, kernel=None, initrd=None, outdir=None, only=None, timeout=N
     dsa = qemu_has_dsa(args.qemu)
     cmd = qemu_command(kernel, initrd, outdir, mode, only, args.manifest,
                        qemu=args.qemu, dsa=dsa, copy=args.copy,
-                       iommu=dsa and qemu_dsa_iommu(args.qemu))
+                       iommu=dsa and qemu_dsa_iommu(args.qemu),
+                       dsa_node1=dsa and qemu_dsa_node1(args.qemu))
     with open(os.path.join(outdir, "qemu-cmdline"), "w") as handle:
         handle.write(" ".join(cmd) + "\n")
     start = time.monotonic()

@@ -8,8 +8,8 @@
  * queue comes up, and kept with their descriptors preallocated: a batch
  * runs with its folios locked and must not allocate with reclaim. A batch
  * maps every folio, splits it into transfers as large as the work queue
- * takes, spreads them over the channels (those on the destination node
- * first, starting where the last batch of this CPU stopped), waits for all
+ * takes, spreads them over the channels (those on the destination node,
+ * else all, starting where the last batch of this CPU stopped), waits for all
  * of them with a timeout, and derives each folio's result from its own
  * descriptors.
  *
@@ -82,8 +82,13 @@ static atomic_t dsa_copy_room_seq;
 
 static void dsa_copy_drop_broken(struct work_struct *work);
 static DECLARE_WORK(dsa_copy_drop_work, dsa_copy_drop_broken);
+static void dsa_copy_mark_broken(struct dsa_copy_channel *channel, const char *why);
 static void dsa_copy_reap_retired(struct work_struct *work);
 static DECLARE_WORK(dsa_copy_reap_work, dsa_copy_reap_retired);
+/* Module references of released descriptors, dropped by the reap work. */
+static atomic_t dsa_copy_refs_to_drop;
+/* Drivers being unbound on the dsa bus: no channel is taken meanwhile. */
+static atomic_t dsa_copy_unbinding;
 static void dsa_copy_refill(struct work_struct *work);
 static DECLARE_WORK(dsa_copy_refill_work, dsa_copy_refill);
 
@@ -92,9 +97,28 @@ static bool dsa_copy_is_idxd(struct dma_chan *chan)
 	return !strcmp(dev_driver_string(chan->device->dev), "idxd");
 }
 
+static struct idxd_wq *dsa_copy_chan_wq(struct dma_chan *chan)
+{
+	if (!dsa_copy_is_idxd(chan))
+		return NULL;
+	return container_of(chan, struct idxd_dma_chan, chan)->wq;
+}
+
+/*
+ * An idxd channel is taken only from an enabled dedicated work queue that
+ * takes whole pages, and not while a driver on the dsa bus is being
+ * unbound: its channel may be about to be freed. Shared work queues report
+ * a refused submission both by calling back and by failing the submit.
+ */
 static bool dsa_copy_filter(struct dma_chan *chan, void *any_provider)
 {
-	return *(bool *)any_provider || dsa_copy_is_idxd(chan);
+	struct idxd_wq *wq = dsa_copy_chan_wq(chan);
+
+	if (!wq)
+		return *(bool *)any_provider;
+	return !atomic_read(&dsa_copy_unbinding) && wq->state == IDXD_WQ_ENABLED &&
+	       wq->idxd->state == IDXD_DEV_ENABLED && wq_dedicated(wq) &&
+	       wq->max_xfer_bytes >= PAGE_SIZE && wq->num_descs > 1;
 }
 
 /* ---- descriptors ---- */
@@ -173,15 +197,15 @@ static bool dsa_copy_room_worth_waking(struct dsa_copy_channel *channel)
 }
 
 /*
- * The device can no longer touch a quarantined descriptor: unmap it, drop
- * its folios, and the module reference it held (last: the caller's text
- * must not run after it, see dsa_copy_callback()).
+ * The device can no longer touch a quarantined descriptor: unmap it and
+ * drop its folios. The module reference it held is dropped by the reap
+ * work, whose end module exit waits for: a callback must not return into
+ * text that module_put() let go.
  */
 static void dsa_copy_release_quarantined(struct dsa_copy_desc *desc)
 {
 	struct dsa_copy_channel *channel = desc->channel;
 	unsigned long flags;
-	bool reap;
 
 	dsa_copy_desc_unmap(desc);
 	folio_put(desc->src);
@@ -192,10 +216,9 @@ static void dsa_copy_release_quarantined(struct dsa_copy_desc *desc)
 	channel->quarantined_pages -= DIV_ROUND_UP(desc->len, PAGE_SIZE);
 	channel->quarantined_descs--;
 	list_add(&desc->node, &channel->free);
-	reap = channel->retired && !channel->quarantined_descs;
 	spin_unlock_irqrestore(&channel->lock, flags);
-	if (reap)
-		schedule_work(&dsa_copy_reap_work);
+	atomic_inc(&dsa_copy_refs_to_drop);
+	schedule_work(&dsa_copy_reap_work);
 }
 
 static void dsa_copy_callback(void *param, const struct dmaengine_result *result)
@@ -218,13 +241,6 @@ static void dsa_copy_callback(void *param, const struct dmaengine_result *result
 		spin_unlock_irqrestore(&channel->lock, flags);
 		dsa_copy_release_quarantined(desc);
 		dsa_copy_room_freed();
-		/*
-		 * free_module() runs synchronize_rcu() before it frees the
-		 * text this returns through.
-		 */
-		rcu_read_lock();
-		module_put(THIS_MODULE);
-		rcu_read_unlock();
 		return;
 	}
 	/* Under the lock: the batch may stop waiting as soon as it is dropped. */
@@ -237,15 +253,28 @@ static void dsa_copy_callback(void *param, const struct dmaengine_result *result
 
 /* ---- a batch ---- */
 
-/* Whether a channel's queue is up: idxd's work queue and device enabled. */
+/*
+ * Whether a channel's queue is up: idxd's work queue and device enabled.
+ * They stop being so while the channel stays registered only when the
+ * device halts, and a halted device does not come back by itself in 6.12
+ * (idxd sends no command to it, its reset included): give the channel
+ * back, so that the engine can take another, and this one again once the
+ * device was reset and its work queue enabled.
+ */
 static bool dsa_copy_channel_up(struct dsa_copy_channel *channel)
 {
 	struct idxd_wq *wq = channel->wq;
 
 	if (READ_ONCE(channel->broken))
 		return false;
-	return !wq || (READ_ONCE(wq->state) == IDXD_WQ_ENABLED &&
-		       READ_ONCE(wq->idxd->state) == IDXD_DEV_ENABLED);
+	if (!wq)
+		return true;
+	if (READ_ONCE(wq->state) != IDXD_WQ_ENABLED ||
+	    READ_ONCE(wq->idxd->state) != IDXD_DEV_ENABLED) {
+		dsa_copy_mark_broken(channel, "lost its work queue or device (halted?)");
+		return false;
+	}
+	return true;
 }
 
 static bool dsa_copy_channel_has_room(struct dsa_copy_channel *channel)
@@ -295,8 +324,10 @@ static struct dsa_copy_channel *dsa_copy_nth_channel(int nid, unsigned int n, bo
 
 /*
  * The channel for the @n-th chunk of a batch going to node @nid: one on
- * that node if any has room, else any with room. When all are full, wait
- * for room until @deadline, but only while a full one will free some.
+ * that node; when those are full, wait for them to free room rather than
+ * copy across nodes. Any channel with room when none on that node is up.
+ * Wait for room until @deadline, and only while a full channel will free
+ * some.
  */
 static struct dsa_copy_channel *dsa_copy_pick_channel(int nid, unsigned int n,
 						      unsigned long deadline)
@@ -309,8 +340,9 @@ static struct dsa_copy_channel *dsa_copy_pick_channel(int nid, unsigned int n,
 	for (;;) {
 		busy = false;
 		seq = atomic_read(&dsa_copy_room_seq);
-		channel = dsa_copy_nth_channel(nid, n, &busy) ?:
-			  dsa_copy_nth_channel(NUMA_NO_NODE, n, &busy);
+		channel = dsa_copy_nth_channel(nid, n, &busy);
+		if (!channel && !busy)
+			channel = dsa_copy_nth_channel(NUMA_NO_NODE, n, &busy);
 		left = dsa_copy_time_left(deadline);
 		if (channel || !busy || !left)
 			return channel;
@@ -466,6 +498,7 @@ static void dsa_copy_quarantine(struct dsa_copy_desc *desc)
 	list_move_tail(&desc->node, &channel->quarantine);
 	channel->quarantined_pages += DIV_ROUND_UP(desc->len, PAGE_SIZE);
 	channel->quarantined_descs++;
+	atomic_long_inc(&dsa_copy_stats.quarantined);
 }
 
 /*
@@ -533,7 +566,6 @@ static void dsa_copy_count(struct migrate_copy_batch *batch)
 	atomic_long_add(offloaded, &dsa_copy_stats.offloaded);
 	atomic_long_add(failed, &dsa_copy_stats.failed);
 	atomic_long_add(timed_out, &dsa_copy_stats.timed_out);
-	atomic_long_add(timed_out, &dsa_copy_stats.quarantined);
 }
 
 static int dsa_copy_batch(struct migrate_copy_engine *engine, struct migrate_copy_batch *batch)
@@ -577,13 +609,6 @@ static struct migrate_copy_engine dsa_copy_engine = {
 
 /* ---- channels ---- */
 
-static struct idxd_wq *dsa_copy_chan_wq(struct dma_chan *chan)
-{
-	if (!dsa_copy_is_idxd(chan))
-		return NULL;
-	return container_of(chan, struct idxd_dma_chan, chan)->wq;
-}
-
 /* Slots of @wq held by descriptors of channels given back. */
 static unsigned int dsa_copy_wq_slots_held(struct idxd_wq *wq)
 {
@@ -599,9 +624,11 @@ static unsigned int dsa_copy_wq_slots_held(struct idxd_wq *wq)
 
 /*
  * The largest transfer and the most descriptors outstanding: an idxd work
- * queue's own maximum transfer and its slots, less those still held by
- * quarantined descriptors of a channel given back; for another provider,
- * its max segment size and the descriptor pool.
+ * queue's own maximum transfer, and its slots but one, less those still
+ * held by quarantined descriptors of a channel given back; for another
+ * provider, its max segment size and the descriptor pool. idxd frees a
+ * slot right after the callback, in which the engine counts it free: one
+ * slot kept spare means prep always finds one and never sleeps.
  */
 static void dsa_copy_channel_limits(struct dsa_copy_channel *channel)
 {
@@ -615,7 +642,7 @@ static void dsa_copy_channel_limits(struct dsa_copy_channel *channel)
 				(size_t)wq->idxd->max_xfer_bytes);
 		held = dsa_copy_wq_slots_held(wq);
 		channel->budget = min_t(unsigned int, channel->budget,
-					wq->num_descs > held ? wq->num_descs - held : 0);
+					wq->num_descs > held + 1 ? wq->num_descs - held - 1 : 0);
 	} else if (channel->dev->dma_parms && dma_get_max_seg_size(channel->dev)) {
 		max_xfer = min_t(size_t, max_xfer, dma_get_max_seg_size(channel->dev));
 	}
@@ -657,7 +684,7 @@ static struct dsa_copy_channel *dsa_copy_channel_create(struct dma_chan *chan)
 
 static void dsa_copy_channel_free(struct dsa_copy_channel *channel)
 {
-	pr_info("freed %s\n", channel->name);
+	pr_debug("freed %s\n", channel->name);
 	kvfree(channel->descs);
 	kfree(channel);
 }
@@ -677,7 +704,6 @@ static void dsa_copy_release_quarantine(struct dsa_copy_channel *channel)
 	list_for_each_entry_safe(desc, next, &dead, node) {
 		list_del_init(&desc->node);
 		dsa_copy_release_quarantined(desc);
-		module_put(THIS_MODULE);
 	}
 }
 
@@ -696,7 +722,7 @@ static void dsa_copy_channel_give_back(struct dsa_copy_channel *channel)
 		dsa_copy_release_quarantine(channel);
 	dma_release_channel(channel->chan);
 	channel->chan = NULL;
-	pr_info("gave back %s\n", channel->name);
+	pr_debug("gave back %s\n", channel->name);
 
 	spin_lock_irqsave(&channel->lock, flags);
 	channel->retired = channel->quarantined_descs;
@@ -741,7 +767,7 @@ static int dsa_copy_take_channels(void)
 		}
 		list_add_tail_rcu(&channel->list, &dsa_copy_channels);
 		dsa_copy_nr_channels++;
-		pr_info("took %s on node %d, %zu bytes per transfer, %u outstanding\n",
+		pr_debug("took %s on node %d, %zu bytes per transfer, %u outstanding\n",
 			channel->name, channel->nid, channel->max_xfer, channel->budget);
 	}
 	return dsa_copy_nr_channels ? 0 : -ENODEV;
@@ -810,10 +836,14 @@ static void dsa_copy_drop_broken(struct work_struct *work)
 	mutex_unlock(&dsa_copy_lock);
 }
 
-/* Free the retired channels whose last quarantined descriptor was released. */
+/*
+ * Free the retired channels whose last quarantined descriptor was
+ * released, then drop the module references of released descriptors.
+ */
 static void dsa_copy_reap_retired(struct work_struct *work)
 {
 	struct dsa_copy_channel *channel, *next;
+	int refs;
 
 	mutex_lock(&dsa_copy_lock);
 	list_for_each_entry_safe(channel, next, &dsa_copy_retired, list) {
@@ -823,6 +853,8 @@ static void dsa_copy_reap_retired(struct work_struct *work)
 		dsa_copy_channel_free(channel);
 	}
 	mutex_unlock(&dsa_copy_lock);
+	for (refs = atomic_xchg(&dsa_copy_refs_to_drop, 0); refs; refs--)
+		module_put(THIS_MODULE);
 }
 
 /* A work queue came up: take channels again while the engine has too few. */
@@ -852,9 +884,11 @@ static void dsa_copy_wq_unbinding(struct device *dev)
 }
 
 /*
- * After idxd's remove: the work queue was drained and reset, and idxd
- * dropped what it had pending without calling back. The device no longer
- * touches the quarantined descriptors: release them.
+ * After idxd's remove (idxd_drv_disable_wq()): the work queue was drained,
+ * and reset, and idxd dropped what it still had pending without calling
+ * back. A drain completes only when the device has finished every
+ * descriptor before it, and a halted device processes none: either way the
+ * device no longer touches the quarantined descriptors. Release them.
  */
 static void dsa_copy_wq_unbound(struct device *dev)
 {
@@ -864,13 +898,6 @@ static void dsa_copy_wq_unbound(struct device *dev)
 	list_for_each_entry_safe(channel, next, &dsa_copy_retired, list) {
 		if (channel->wq_dev != dev)
 			continue;
-		if (READ_ONCE(channel->wq->state) != IDXD_WQ_DISABLED) {
-			pr_warn("%s: %s was not reset: its %lu quarantined pages stay held\n",
-				channel->name, dev_name(dev), channel->quarantined_pages);
-			channel->wq_dev = NULL;
-			channel->wq = NULL;
-			continue;
-		}
 		dsa_copy_release_quarantine(channel);
 		list_del(&channel->list);
 		dsa_copy_channel_free(channel);
@@ -882,11 +909,13 @@ static int dsa_copy_bus_notify(struct notifier_block *nb, unsigned long action, 
 {
 	switch (action) {
 	case BUS_NOTIFY_UNBIND_DRIVER:
+		atomic_inc(&dsa_copy_unbinding);
 		dsa_copy_wq_unbinding(data);
 		break;
 	case BUS_NOTIFY_UNBOUND_DRIVER:
 		dsa_copy_wq_unbound(data);
-		break;
+		atomic_dec(&dsa_copy_unbinding);
+		fallthrough;
 	case BUS_NOTIFY_BOUND_DRIVER:
 		if (READ_ONCE(dsa_copy_config.enabled))
 			schedule_work(&dsa_copy_refill_work);
@@ -968,16 +997,18 @@ module_init(dsa_copy_init);
 
 /*
  * Every quarantined descriptor holds a module reference, so no late
- * callback can be pending here, and every channel is freed.
+ * callback can be pending here, and every channel is freed. The channels
+ * are given back before the dsa bus stops telling us about work queues
+ * going away.
  */
 static void __exit dsa_copy_exit(void)
 {
 	debugfs_remove(dsa_copy_debugfs);
 	dsa_copy_sysfs_exit();
-	bus_unregister_notifier(&dsa_bus_type, &dsa_copy_bus_nb);
 	mutex_lock(&dsa_copy_lock);
 	dsa_copy_disable();
 	mutex_unlock(&dsa_copy_lock);
+	bus_unregister_notifier(&dsa_bus_type, &dsa_copy_bus_nb);
 	cancel_work_sync(&dsa_copy_drop_work);
 	cancel_work_sync(&dsa_copy_refill_work);
 	flush_work(&dsa_copy_reap_work);

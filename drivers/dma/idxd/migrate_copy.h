@@ -135,7 +135,7 @@ struct dsa_copy_config {
  *	the CPU copied them.
  * @timed_out: folios whose copy did not complete in time; migration gave
  *	them up for that round.
- * @quarantined: destination folios ever quarantined after a timeout.
+ * @quarantined: descriptors ever quarantined after a timeout.
  * @released: quarantined descriptors released: late callback, or their
  *	work queue reset.
  * @descriptors: descriptors submitted.
