@@ -440,7 +440,14 @@ static void scenario_timeouts(const struct options *opts, struct mig_region *reg
 		knob_write(PROVIDER "delay_us", "0");
 		run_direction(&(struct options){ .scenario = SC_COUNT }, region, seed, 0, 1);
 	} else {
-		run_direction(opts, region, seed, 0, 1);
+		/*
+		 * A folio whose copy never completes keeps its source held
+		 * by the quarantine: it stays on node 0 until the release.
+		 */
+		move_all(region, 1, &d, &tries, RETRIES);
+		tap_ok(pattern_verify(region->addr, region->size, seed, &mismatch),
+		       "0->1: data verified byte for byte");
+		check_scenario(opts, region, &d, tries, 0, 1);
 		held = read_counter(DSA "quarantined_pages");
 		tap_ok(held > 0, "destinations of timed-out copies are quarantined (%llu pages)",
 		       held);
@@ -451,6 +458,7 @@ static void scenario_timeouts(const struct options *opts, struct mig_region *reg
 		       read_counter(DSA "released"));
 		knob_write(PROVIDER "never_complete_every", "0");
 		knob_write(DSA "enabled", "1");
+		run_direction(&(struct options){ .scenario = SC_COUNT }, region, seed, 0, 1);
 	}
 	run_direction(&(struct options){ .scenario = SC_COUNT }, region, seed, 1, 0);
 	/* Fold the per-CPU deltas first: /proc/vmstat alone lags them. */
@@ -467,7 +475,7 @@ static int plan_for(enum scenario scenario)
 	case SC_WQ_DISABLED:
 		return 3 + 2 * 6 + 2;
 	case SC_TIMEOUT:
-		return 3 + 2 * 6 + 3 + 1;
+		return 3 + 2 + 3 + 2 * 6 + 1;
 	case SC_LATE:
 		return 3 + 2 + 2 + 2 * 6 + 1;
 	default:

@@ -818,7 +818,8 @@ static void scenario_gone(struct run *run)
 	       engine_counter("offloaded") - offloaded);
 	if (refused) {
 		tap_ok(engine_channels() == 1, "the engine kept its channel");
-		move_verified(run, 0, 1, &d);
+		/* @node: where the region is not. */
+		move_verified(run, node, 1, &d);
 		tap_ok(d.offloaded == run->region.nr_folios, "offload goes on (%llu folios)",
 		       d.offloaded);
 		return;
