@@ -671,6 +671,20 @@ static bool engine_channels_become(long long want)
 }
 
 /*
+ * After a WQ came back (@back: bringing it back worked): the engine takes
+ * its channel again and the next move to @node is offloaded whole.
+ */
+static void check_offload_resumes(struct run *run, bool back, const char *what, int node)
+{
+	struct counts d;
+
+	tap_ok(back && engine_channels_become(1), "%s: the engine took its channel again", what);
+	move_verified(run, node, 1, &d);
+	tap_ok(d.offloaded == run->region.nr_folios, "-> node %d: offload resumed (%llu folios)",
+	       node, d.offloaded);
+}
+
+/*
  * Configure dsa0 from scratch with one dedicated kernel WQ, with extra
  * config-wq @options (sizes and transfer limits change only while the
  * device is disabled), and enable it. Engine 0.1 joins group 0 too when
@@ -724,11 +738,7 @@ static void scenario_hang(struct run *run)
 	move_verified(run, 0, 1, &d);
 	/* Without injected hangs, a TCG guest under load needs more than 100 ms. */
 	knob_write(ENGINE "timeout_ms", "2000");
-	tap_ok(dsa_wq_up() == 0 && engine_channels_become(1),
-	       "the WQ enabled again: the engine took its channel again");
-	move_verified(run, 1, 1, &d);
-	tap_ok(d.offloaded == run->region.nr_folios, "-> node 1: offload resumed (%llu folios)",
-	       d.offloaded);
+	check_offload_resumes(run, dsa_wq_up() == 0, "the WQ enabled again", 1);
 }
 
 /* A shell command in the background; a forked copy of us would share the region. */
@@ -741,6 +751,45 @@ static pid_t spawn(const char *command)
 		_exit(127);
 	}
 	return child;
+}
+
+/* What migrate_while() saw. */
+struct loop {
+	int status;	/* the child's wait status */
+	int rounds;	/* moves done */
+	int bad;	/* moves after which some byte was wrong */
+	int node;	/* where the next move would go: where the region is not */
+};
+
+/*
+ * Run @command in the background and migrate the region back and forth,
+ * verifying every round, until @after rounds past the command's end (or
+ * @seconds); a command still running then is killed.
+ */
+static void migrate_while(struct run *run, const char *command, int after, int seconds,
+			  struct loop *loop)
+{
+	uint64_t deadline = time_now_ns() + seconds * 1000000000ULL;
+	struct pattern_mismatch mismatch;
+	struct mig_move_result result;
+	pid_t child = spawn(command);
+
+	*loop = (struct loop){ .status = -1, .node = 1 };
+	while (after > 0 && time_now_ns() < deadline) {
+		mig_region_move(&run->region, loop->node, &result);
+		if (!pattern_verify(run->region.addr, run->region.size, run->seed, &mismatch))
+			loop->bad++;
+		loop->node = !loop->node;
+		loop->rounds++;
+		if (loop->status == -1 && waitpid(child, &loop->status, WNOHANG) != child)
+			loop->status = -1;
+		if (loop->status != -1)
+			after--;
+	}
+	if (loop->status == -1) {
+		kill(child, SIGKILL);
+		waitpid(child, &loop->status, 0);
+	}
 }
 
 /* The shell command that takes the WQ (or its device) away. */
@@ -780,46 +829,26 @@ static bool gone_come_back(enum gone_how how)
  */
 static void scenario_gone(struct run *run)
 {
-	struct pattern_mismatch mismatch;
-	struct mig_move_result result;
-	struct counts d, back;
-	int status = -1, rounds = 0, bad = 0, after = 3, node = 1;
-	uint64_t deadline = time_now_ns() + 60ULL * 1000000000;
 	unsigned long long offloaded = engine_counter("offloaded");
 	bool refused = run->how == GONE_IDXD_UNLOAD;
+	struct counts d, back;
 	char command[256];
-	pid_t child;
+	struct loop loop;
 
 	gone_command(run->how, command, sizeof(command));
-	child = spawn(command);
-	while (after > 0 && time_now_ns() < deadline) {
-		mig_region_move(&run->region, node, &result);
-		if (!pattern_verify(run->region.addr, run->region.size, run->seed, &mismatch))
-			bad++;
-		node = !node;
-		rounds++;
-		if (status == -1 && waitpid(child, &status, WNOHANG) != child)
-			status = -1;
-		if (status != -1)
-			after--;
-	}
-	if (status == -1) {
-		kill(child, SIGKILL);
-		waitpid(child, &status, 0);
-	}
+	migrate_while(run, command, 3, 60, &loop);
 	dsa_run("cat /tmp/gone.log");
-	tap_ok(WIFEXITED(status) && (WEXITSTATUS(status) == 0) != refused,
+	tap_ok(WIFEXITED(loop.status) && (WEXITSTATUS(loop.status) == 0) != refused,
 	       "%s %s mid-loop (status %#x)", gone_names[run->how],
-	       refused ? "was refused" : "went through", status);
-	tap_ok(!bad && rounds >= 3, "%d rounds of migration, every byte right in each (%d bad)",
-	       rounds, bad);
+	       refused ? "was refused" : "went through", loop.status);
+	tap_ok(!loop.bad && loop.rounds >= 3,
+	       "%d rounds of migration, every byte right in each (%d bad)", loop.rounds, loop.bad);
 	tap_ok(engine_counter("offloaded") > offloaded,
 	       "the device copied during the loop (%llu folios)",
 	       engine_counter("offloaded") - offloaded);
 	if (refused) {
 		tap_ok(engine_channels() == 1, "the engine kept its channel");
-		/* @node: where the region is not. */
-		move_verified(run, node, 1, &d);
+		move_verified(run, loop.node, 1, &d);
 		tap_ok(d.offloaded == run->region.nr_folios, "offload goes on (%llu folios)",
 		       d.offloaded);
 		return;
@@ -833,11 +862,7 @@ static void scenario_gone(struct run *run)
 	       back.fallback >= (long long)run->region.nr_folios,
 	       "the CPU took over: %lld folios, none through the device",
 	       d.cpu + d.fallback + back.cpu + back.fallback);
-	tap_ok(gone_come_back(run->how) && engine_channels_become(1),
-	       "the WQ is back: the engine took its channel again");
-	move_verified(run, 0, 1, &d);
-	tap_ok(d.offloaded == run->region.nr_folios, "-> node 0: offload resumed (%llu folios)",
-	       d.offloaded);
+	check_offload_resumes(run, gone_come_back(run->how), "the WQ is back", 0);
 }
 
 /*
@@ -926,45 +951,26 @@ static void scenario_node(struct run *run)
  */
 static void scenario_halt(struct run *run)
 {
-	struct pattern_mismatch mismatch;
-	struct mig_move_result result;
-	int status = -1, rounds = 0, bad = 0, after = 2, node = 1;
-	uint64_t deadline = time_now_ns() + 90ULL * 1000000000;
 	unsigned long long halts = dsa_dev_counter(&dev, DSA_CNT_HALTS);
 	struct counts d, before;
 	char command[160];
-	pid_t child;
+	struct loop loop;
 
 	/* Slow descriptors: the halt finds some in flight. */
 	counts_take(&before);
 	dsa_dev_write32(&dev, DSA_EMU_DELAY_US, 1000);
 	snprintf(command, sizeof(command), "sleep 1.5; exec /proc/%d/exe --halt-device %u",
 		 getpid(), DSA_HALT_RESET_SOFTWARE);
-	child = spawn(command);
-	while (after > 0 && time_now_ns() < deadline) {
-		mig_region_move(&run->region, node, &result);
-		if (!pattern_verify(run->region.addr, run->region.size, run->seed, &mismatch))
-			bad++;
-		node = !node;
-		rounds++;
-		if (status == -1 && waitpid(child, &status, WNOHANG) != child)
-			status = -1;
-		if (status != -1)
-			after--;
-	}
-	if (status == -1) {
-		kill(child, SIGKILL);
-		waitpid(child, &status, 0);
-	}
+	migrate_while(run, command, 2, 90, &loop);
 	dsa_dev_write32(&dev, DSA_EMU_DELAY_US, 0);
 	counts_take(&d);
 	counts_since(&d, &before);
-	tap_ok(WIFEXITED(status) && !WEXITSTATUS(status) &&
+	tap_ok(WIFEXITED(loop.status) && !WEXITSTATUS(loop.status) &&
 	       dsa_dev_counter(&dev, DSA_CNT_HALTS) == halts + 1 &&
 	       (dsa_dev_read32(&dev, DSA_REG_GENSTS) & DSA_GENSTS_STATE_MASK) == DSA_GENSTS_HALTED,
-	       "the device halted mid-loop (status %#x)", status);
-	tap_ok(!bad && rounds >= 2, "%d rounds of migration, every byte right in each (%d bad)",
-	       rounds, bad);
+	       "the device halted mid-loop (status %#x)", loop.status);
+	tap_ok(!loop.bad && loop.rounds >= 2,
+	       "%d rounds of migration, every byte right in each (%d bad)", loop.rounds, loop.bad);
 	tap_ok(engine_channels_become(0), "the engine gave the halted device's channel back");
 	move_held_back(run, 0, &d);
 	tap_ok(d.offloaded == 0 && d.device[DSA_CNT_SUBMITTED] == 0,
@@ -977,11 +983,8 @@ static void scenario_halt(struct run *run)
 	       !dsa_run("echo 1 > /sys/bus/pci/devices/%s/reset", dev.bdf) &&
 	       !(dsa_dev_read32(&dev, DSA_REG_GENSTS) & DSA_GENSTS_STATE_MASK),
 	       "idxd's device driver unbound and an FLR cleared the halt");
-	tap_ok(!wq_reconfigure("--wq-size=32") && engine_channels_become(1),
-	       "the device and its WQ enabled again: the engine took the channel again");
-	move_verified(run, 1, 1, &d);
-	tap_ok(d.offloaded == run->region.nr_folios, "-> node 1: offload resumed (%llu folios)",
-	       d.offloaded);
+	check_offload_resumes(run, !wq_reconfigure("--wq-size=32"),
+			      "the device and its WQ enabled again", 1);
 }
 
 /*

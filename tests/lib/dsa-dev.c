@@ -40,29 +40,26 @@ static bool pci_dsa_is(const char *bdf, const char *name)
 
 static int dsa_dev_map(struct dsa_dev *dev);
 
+/*
+ * The guest may have more than one (dsa1 on node 1): take the one idxd
+ * calls dsa0, else (idxd not loaded) the lowest address, the one idxd
+ * probes first. readdir() order is sysfs hash order, not address order.
+ */
 int dsa_dev_open(struct dsa_dev *dev)
 {
 	struct dirent *entry;
 	DIR *dir;
 
-	memset(dev, 0, sizeof(*dev));
+	if (!dsa_dev_open_name(dev, "dsa0"))
+		return 0;
 	dir = opendir(PCI_DEVICES);
 	if (!dir)
 		return -errno;
-	/*
-	 * The guest may have more than one (dsa1 on node 1): take the one idxd
-	 * calls dsa0, else the lowest address (the one idxd probes first).
-	 * readdir() order is sysfs hash order, not address order.
-	 */
 	while ((entry = readdir(dir))) {
 		if (entry->d_name[0] == '.' || strlen(entry->d_name) >= sizeof(dev->bdf) ||
 		    !pci_id_is(entry->d_name, "vendor", "0x8086") ||
 		    !pci_id_is(entry->d_name, "device", "0x0b25"))
 			continue;
-		if (pci_dsa_is(entry->d_name, "dsa0")) {
-			strcpy(dev->bdf, entry->d_name);
-			break;
-		}
 		if (!dev->bdf[0] || strcmp(entry->d_name, dev->bdf) < 0)
 			strcpy(dev->bdf, entry->d_name);
 	}

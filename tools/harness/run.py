@@ -158,26 +158,26 @@ def qemu_has_dsa(qemu):
     return '"intel-dsa"' in out
 
 
-def qemu_dsa_iommu(qemu):
-    """Whether this QEMU's intel-dsa reports IOMMU translation faults (and
-    so runs behind intel-iommu): it has the fault-xlat-every property."""
+def qemu_dsa_has(qemu, prop):
+    """Whether this QEMU's intel-dsa has the property prop."""
     try:
         out = subprocess.run([qemu, "-device", "intel-dsa,help"], capture_output=True,
                              text=True, timeout=60).stdout
     except (OSError, subprocess.SubprocessError):
         return False
-    return "fault-xlat-every" in out
+    return prop + "=" in out
+
+
+def qemu_dsa_iommu(qemu):
+    """Whether this QEMU's intel-dsa reports IOMMU translation faults (and
+    so runs behind intel-iommu): it has the fault-xlat-every property."""
+    return qemu_dsa_has(qemu, "fault-xlat-every")
 
 
 def qemu_dsa_node1(qemu):
     """Whether this QEMU's intel-dsa can be the second DSA, on node 1
     (DSA_NODE1_DEVICES): it has the intx property."""
-    try:
-        out = subprocess.run([qemu, "-device", "intel-dsa,help"], capture_output=True,
-                             text=True, timeout=60).stdout
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return "intx=" in out
+    return qemu_dsa_has(qemu, "intx")
 
 
 class GuestWatch:
