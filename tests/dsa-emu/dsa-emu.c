@@ -455,6 +455,30 @@ static uint8_t desc_run(struct desc_pages *p, struct hw_desc *desc, int rec)
 	return p->records[rec].status;
 }
 
+/*
+ * A dedicated WQ holds at most its size: fill wq0.0 with slow FILLs
+ * (nothing completes for two seconds), one more than it holds. The device
+ * discards the last and reports it in SWERR (0x53), as DSA does.
+ */
+static void desc_overfill(struct desc_pages *p)
+{
+	unsigned long long size = 0, i;
+	uint64_t full = dsa_dev_counter(&dev, DSA_CNT_WQ_FULL);
+	uint64_t swerr = dsa_dev_counter(&dev, DSA_CNT_SWERR);
+	struct hw_desc d = { .flags_op = OP(4, 0), .dst = p->phys[2], .size = 64 };
+
+	knob_read_u64(DSA_BUS "wq0.0/size", &size);
+	dsa_dev_write32(&dev, DSA_EMU_DELAY_US, 2000000);
+	for (i = 0; i <= size; i++)
+		asm volatile(".byte 0x66, 0x0f, 0x38, 0xf8, 0x02" /* movdir64b (%rdx), %rax */
+			     : : "a"(p->portal), "d"(&d) : "memory");
+	tap_ok(size && dsa_dev_counter(&dev, DSA_CNT_WQ_FULL) == full + 1 &&
+	       dsa_dev_counter(&dev, DSA_CNT_SWERR) == swerr + 1,
+	       "a %llu-slot dedicated WQ refuses descriptor %llu: SWERR, not queued", size,
+	       size + 1);
+	dsa_dev_write32(&dev, DSA_EMU_DELAY_US, 0);
+}
+
 /* Submit @desc and check that record @rec gets status @want. */
 static void desc_expect(struct desc_pages *p, struct hw_desc *desc, int rec, uint8_t want,
 			const char *what)
@@ -545,8 +569,9 @@ static void scenario_descriptors(void)
 	desc_run(&p, &d, 12);
 	tap_ok(dsa_dev_counter(&dev, DSA_CNT_SWERR) == swerr + 1,
 	       "an error without a completion record goes to SWERR");
+	desc_overfill(&p);
 	dsa_dev_write32(&dev, DSA_EMU_BYPASS, 0);
-	tap_ok(dsa_wq_down(false) == 0, "WQ disabled");
+	tap_ok(dsa_wq_down(true) == 0, "WQ disabled");
 }
 
 static void scenario_offload(struct run *run)
@@ -1277,7 +1302,7 @@ static int halt_device(unsigned int reset_type)
 static int plan_for(enum scenario scenario, enum gone_how how)
 {
 	static const int plans[SC_COUNT] = {
-		[SC_PROBE] = 6, [SC_ACCEL_CONFIG] = 7, [SC_DMATEST] = 5, [SC_DESCRIPTORS] = 12,
+		[SC_PROBE] = 6, [SC_ACCEL_CONFIG] = 7, [SC_DMATEST] = 5, [SC_DESCRIPTORS] = 13,
 		[SC_OFFLOAD] = 2 * 5, [SC_ERROR] = 4 + 2 + 4, [SC_LATE] = 2 + 1 + 1 + 2 + 2 + 2,
 		[SC_HANG] = 2 + 1 + 2 + 1 + 1 + 1 + 1 + 2 + 1 + 2 + 1,
 		[SC_GONE] = 3 + 1 + 2 + 2 + 1 + 1 + 2 + 1,
