@@ -291,10 +291,15 @@ static bool dsa_copy_channel_frees_room(struct dsa_copy_channel *channel)
 	return READ_ONCE(channel->outstanding) > READ_ONCE(channel->quarantined_descs);
 }
 
+/* Whether a channel is up and on node @nid (any node for NUMA_NO_NODE). */
+static bool dsa_copy_channel_fits(struct dsa_copy_channel *channel, int nid)
+{
+	return (nid == NUMA_NO_NODE || channel->nid == nid) && dsa_copy_channel_up(channel);
+}
+
 /*
- * The @n-th channel (modulo their number) that is up, has room, and is on
- * node @nid (any node for NUMA_NO_NODE). *@busy is set when a channel that
- * fits is full but will free room.
+ * The @n-th channel (modulo their number) that fits node @nid and has
+ * room. *@busy is set when a channel that fits is full but will free room.
  */
 static struct dsa_copy_channel *dsa_copy_nth_channel(int nid, unsigned int n, bool *busy)
 {
@@ -303,8 +308,7 @@ static struct dsa_copy_channel *dsa_copy_nth_channel(int nid, unsigned int n, bo
 
 	list_for_each_entry_srcu(channel, &dsa_copy_channels, list,
 				 srcu_read_lock_held(&dsa_copy_srcu)) {
-		if (!dsa_copy_channel_up(channel) ||
-		    (nid != NUMA_NO_NODE && channel->nid != nid))
+		if (!dsa_copy_channel_fits(channel, nid))
 			continue;
 		if (dsa_copy_channel_has_room(channel))
 			count++;
@@ -316,8 +320,8 @@ static struct dsa_copy_channel *dsa_copy_nth_channel(int nid, unsigned int n, bo
 	n %= count;
 	list_for_each_entry_srcu(channel, &dsa_copy_channels, list,
 				 srcu_read_lock_held(&dsa_copy_srcu))
-		if (dsa_copy_channel_up(channel) && dsa_copy_channel_has_room(channel) &&
-		    (nid == NUMA_NO_NODE || channel->nid == nid) && !n--)
+		if (dsa_copy_channel_fits(channel, nid) && dsa_copy_channel_has_room(channel) &&
+		    !n--)
 			return channel;
 	return NULL;
 }
@@ -717,6 +721,7 @@ static void dsa_copy_channel_give_back(struct dsa_copy_channel *channel)
 {
 	bool terminated = !dmaengine_terminate_sync(channel->chan);
 	unsigned long flags;
+	unsigned int held;
 
 	if (terminated)
 		dsa_copy_release_quarantine(channel);
@@ -725,9 +730,9 @@ static void dsa_copy_channel_give_back(struct dsa_copy_channel *channel)
 	pr_debug("gave back %s\n", channel->name);
 
 	spin_lock_irqsave(&channel->lock, flags);
-	channel->retired = channel->quarantined_descs;
+	held = channel->quarantined_descs;
 	spin_unlock_irqrestore(&channel->lock, flags);
-	if (!channel->retired) {
+	if (!held) {
 		dsa_copy_channel_free(channel);
 		return;
 	}
@@ -768,7 +773,7 @@ static int dsa_copy_take_channels(void)
 		list_add_tail_rcu(&channel->list, &dsa_copy_channels);
 		dsa_copy_nr_channels++;
 		pr_debug("took %s on node %d, %zu bytes per transfer, %u outstanding\n",
-			channel->name, channel->nid, channel->max_xfer, channel->budget);
+			 channel->name, channel->nid, channel->max_xfer, channel->budget);
 	}
 	return dsa_copy_nr_channels ? 0 : -ENODEV;
 }

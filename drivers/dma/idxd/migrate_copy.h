@@ -69,9 +69,8 @@ struct dsa_copy_wait {
  *	means the channel goes away; NULL for another provider.
  * @max_xfer: largest transfer of one descriptor.
  * @budget: most descriptors outstanding at once: the work queue's slots.
- * @lock: protects @free, @quarantine, @outstanding, the quarantine counts,
- *	@retired and the descriptors' @wait and @done against the provider's
- *	callbacks.
+ * @lock: protects @free, @quarantine, @outstanding, the quarantine counts
+ *	and the descriptors' @wait and @done against the provider's callbacks.
  * @free: descriptors not in use.
  * @quarantine: descriptors a batch gave up on after a timeout; they keep
  *	both folios referenced and mapped, their slot, and a module
@@ -83,7 +82,6 @@ struct dsa_copy_wait {
  * @null_preps: consecutive preps that returned NULL.
  * @broken: not used again: another provider's channel that stopped taking
  *	descriptors or is losing completions.
- * @retired: given back with quarantined descriptors; freed after the last.
  * @descs: the preallocated descriptors.
  * @list: entry in the engine's list of channels, or of retired ones.
  */
@@ -104,7 +102,6 @@ struct dsa_copy_channel {
 	unsigned int quarantined_descs;
 	atomic_t null_preps;
 	bool broken;
-	bool retired;
 	struct dsa_copy_desc *descs;
 	struct list_head list;
 };
