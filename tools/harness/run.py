@@ -88,7 +88,14 @@ def qemu_command(kernel, initrd, outdir, mode, only, manifest="manifest",
         # A stuck kernel panics instead of waiting for the time limit.
         "hung_task_panic=1", "softlockup_panic=1",
         "sysctl.kernel.panic_on_rcu_stall=1",
-        "rcupdate.rcu_cpu_stall_timeout=60", "harness.mode=" + mode,
+        "rcupdate.rcu_cpu_stall_timeout=60",
+        # A periodic tick on every vCPU. With idle ticks stopped, a TCG
+        # guest was seen with a vCPU whose timers never fired again (RCU:
+        # "timer wakeup didn't happen ... timer handling issue on cpu=2",
+        # 4 timer softirqs in 800 s): every sleep with a timeout on that
+        # CPU, sleep(1) included, hung until the test's time limit.
+        "nohz=off",
+        "harness.mode=" + mode,
         "harness.topology=" + TOPOLOGY, "harness.only=" + only,
         "harness.manifest=" + manifest, "harness.copy=" + copy,
     ] + ([IOMMU_PARAMS] if iommu else [])
