@@ -530,6 +530,14 @@ class CombineTest(unittest.TestCase):
         self.assertIn("QEMU status: timeout", by_key(results)["harness/guest-finished"].details)
         self.assertEqual(metrics, {})
 
+    def test_guest_that_never_powers_off(self):
+        results, _ = self.combine("console_clean.log", "channel_good.log",
+                                  expected=MANIFEST, qemu_status="poweroff")
+        finished = by_key(results)["harness/guest-finished"]
+        self.assertEqual(finished.status, "fail")
+        self.assertIn("did not power off", finished.details)
+        self.assertEqual(statuses(results)["harness/bulk-migrate-4k"], "pass")
+
     def test_kunit_results_are_included(self):
         results, _ = self.combine("console_kunit_fail.log", "channel_good.log")
         self.assertEqual(logparse.summary_line(results), "5 passed, 3 failed, 2 skipped")

@@ -103,6 +103,15 @@ class GuestWatchTest(unittest.TestCase):
         self.assertIsNone(watch.status(None, 9.5))
         self.assertEqual(watch.status(None, 9 + run.HANG_GRACE_S), "hang")
 
+    def test_done_guest_gets_time_to_power_off(self):
+        watch = self.watch()
+        watch.channel(["ok 3 - teardown", "HARNESS: end x/y rc=1 seconds=2"], 10)
+        self.assertIsNone(watch.status(None, 10 + run.POWEROFF_GRACE_S + 1))
+        watch.channel(["HARNESS: done"], 20)
+        self.assertIsNone(watch.status(None, 20 + run.POWEROFF_GRACE_S))
+        self.assertEqual(watch.status(0, 20 + run.POWEROFF_GRACE_S), "exit")
+        self.assertEqual(watch.status(None, 20 + run.POWEROFF_GRACE_S + 1), "poweroff")
+
     def test_hint_line_is_no_hang(self):
         watch = self.watch()
         watch.console(['[ 62.1] "echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables',

@@ -914,6 +914,8 @@ def _finish_problems(report, findings, qemu_status):
                         "(the guest did not finish its tests)")
     if qemu_status == "hang":
         problems.append(_hang_problem(findings))
+    elif qemu_status == "poweroff":
+        problems.append("the guest did not power off after HARNESS: done")
     elif qemu_status in ("timeout", "crash"):
         problems.append("QEMU status: %s" % qemu_status)
     panics = [f for f in findings if f.kind == "kernel-panic"]
@@ -1112,7 +1114,7 @@ def combine(console_lines, channel_lines, expected=None, qemu_status=None,
     that printed no KTAP as ``kunit/<suite>``. @known ({"<suite>/<name>":
     KnownFailure}) turns failures into skips (apply_known_failures()); the
     findings of such a test do not fail console-clean. @qemu_status
-    "timeout", "crash" or "hang" fails guest-finished.
+    "timeout", "crash", "hang" or "poweroff" fails guest-finished.
     metrics: those of the channel, plus metric_totals() of them.
     """
     report = parse_channel(channel_lines)

@@ -38,6 +38,7 @@ NODE_MIB = 1024
 TOPOLOGY = "0:0-1:%d,1:2-3:%d" % (NODE_MIB, NODE_MIB)
 PANIC_GRACE_S = 5         # after "Kernel panic": time to print the rest
 HANG_GRACE_S = 10         # after a hang report: time for its backtraces
+POWEROFF_GRACE_S = 60     # after HARNESS: done: time to power off
 POLL_S = 0.5              # how often boot() looks at QEMU and the logs
 BOOT_MARGIN_S = 300       # guest time limit: boot, KUnit and poweroff ...
 TEST_MARGIN_S = 10        # ... plus this per test, beyond its own limit
@@ -189,12 +190,14 @@ def qemu_dsa_node1(qemu):
 
 class GuestWatch:
     """Decides, from the console, QEMU's exit code and the clock, when a
-    guest run is over and how it ended: "exit", "crash", "timeout" or
-    "hang".
+    guest run is over and how it ended: "exit", "crash", "timeout",
+    "hang" or "poweroff".
 
     The first hung-task, soft-lockup or RCU-stall report (the HANG_KINDS
     of logparse) makes it a hang: the kernel gets HANG_GRACE_S to print
-    its backtraces, or until it panics, then the run is over.
+    its backtraces, or until it panics, then the run is over. A guest
+    that said ``HARNESS: done`` gets POWEROFF_GRACE_S to power off (one
+    whose kernel broke in a test's teardown may never do so).
     """
 
     def __init__(self, start, timeout):
@@ -202,6 +205,13 @@ class GuestWatch:
         self.scanner = logparse.ConsoleScanner()
         self.panic_at = None
         self.hang, self.hang_at = None, None
+        self.done_at = None
+
+    def channel(self, lines, now):
+        """Note when the test channel's @lines, arrived by @now, say the
+        guest is done."""
+        if self.done_at is None and any(line.startswith("HARNESS: done") for line in lines):
+            self.done_at = now
 
     def console(self, lines, now):
         """Scan console @lines that arrived by @now."""
@@ -229,6 +239,8 @@ class GuestWatch:
             return "exit" if rc == 0 else "crash"
         if now - self.start > self.timeout:
             return "timeout"
+        if self.done_at is not None and now - self.done_at > POWEROFF_GRACE_S:
+            return "poweroff"
         if self._panicked(now):
             return "crash"
         return None
@@ -262,9 +274,11 @@ def boot(args, mode, kernel=None, initrd=None, outdir=None, only=None, timeout=N
     status, hang = None, None
     while status is None:
         time.sleep(POLL_S)
-        for line in channel.new_lines():
+        lines = channel.new_lines()
+        for line in lines:
             stream_line(line, mode)
         now = time.monotonic()
+        watch.channel(lines, now)
         watch.console(console.new_lines(), now)
         if watch.hang is not None and hang is None:
             hang = watch.hang
