@@ -67,12 +67,13 @@
 enum scenario {
 	SC_PROBE, SC_ACCEL_CONFIG, SC_DMATEST, SC_DESCRIPTORS, SC_OFFLOAD, SC_ERROR, SC_LATE,
 	SC_HANG, SC_GONE, SC_IOMMU_FAULT, SC_UNLOAD, SC_SMALL_WQ, SC_XFER, SC_HALT, SC_NODE,
-	SC_REORDER, SC_COUNT
+	SC_REORDER, SC_BATCH, SC_COUNT
 };
 
 static const char *const names[SC_COUNT] = {
 	"probe", "accel-config", "dmatest", "descriptors", "offload", "error", "late", "hang",
 	"gone", "iommu-fault", "unload", "small-wq", "xfer", "halt", "node", "reorder",
+	"batch",
 };
 
 /* How the WQ goes away under the engine in scenario "gone". */
@@ -90,6 +91,7 @@ struct run {
 	enum scenario scenario;
 	enum gone_how how;
 	unsigned int xfer_kib;
+	unsigned int max_batch;	/* the WQ's max batch size; 0: idxd's default */
 	enum mig_kind kind;
 	size_t size;
 	struct mig_region region;
@@ -1086,6 +1088,48 @@ static void scenario_xfer(struct run *run)
 	check_accounting(run, &d, 1);
 }
 
+/*
+ * What one folio batch costs the device: migrating N 4K folios through a WQ
+ * whose max batch size is B should take ceil(N / B) portal writes (one
+ * BATCH descriptor each) and as many completion interrupts, not one of
+ * each per folio. The detector of #13: until the engine submits batch
+ * descriptors, it fails (tests/known-failures), and its metrics record
+ * what a batch costs today.
+ */
+static void scenario_batch(struct run *run)
+{
+	unsigned long long batches = engine_counter("batches");
+	unsigned int max_batch = 0, want, nr = run->region.nr_folios;
+	unsigned long long portal_writes, interrupts;
+	char value[32] = "";
+	struct counts d;
+
+	if (!knob_read(DSA_BUS "wq0.0/max_batch_size", value, sizeof(value)))
+		max_batch = strtoul(value, NULL, 10);
+	want = max_batch ? (nr + max_batch - 1) / max_batch : 0;
+	move_verified(run, 1, 1, &d);
+	batches = engine_counter("batches") - batches;
+	tap_ok(batches == 1 && d.offloaded == nr,
+	       "-> node 1: the engine got the %u folios in one batch (%llu batches, %llu offloaded)",
+	       nr, batches, d.offloaded);
+	portal_writes = d.device[DSA_CNT_SUBMITTED] + d.device[DSA_CNT_WQ_FULL] +
+			d.device[DSA_CNT_DROPPED];
+	interrupts = d.device[DSA_CNT_COMP_INTR];
+	if (!run->max_batch) {
+		tap_metric("dsa_batch_portal_writes", "%llu", portal_writes);
+		tap_metric("dsa_batch_interrupts", "%llu", interrupts);
+	}
+	tap_ok(max_batch >= 2 && portal_writes == want,
+	       "-> node 1: %llu portal writes for %u folios, WQ max batch %u: want %u",
+	       portal_writes, nr, max_batch, want);
+	tap_ok(max_batch >= 2 && interrupts == want,
+	       "-> node 1: %llu completion interrupts, want %u: none per folio", interrupts, want);
+	tap_ok(d.device[DSA_CNT_BATCH] == want && d.device[DSA_CNT_BATCH_DESCS] == nr,
+	       "-> node 1: the device ran %llu batch descriptors of %llu members in all",
+	       (unsigned long long)d.device[DSA_CNT_BATCH],
+	       (unsigned long long)d.device[DSA_CNT_BATCH_DESCS]);
+}
+
 /* ---- the guest IOMMU ---- */
 
 /*
@@ -1289,6 +1333,13 @@ static int wq_setup(const struct run *run)
 			 run->xfer_kib * 1024);
 		return wq_reconfigure(options);
 	}
+	if (run->scenario == SC_BATCH) {
+		if (!run->max_batch)
+			return wq_reconfigure("--wq-size=32");
+		snprintf(options, sizeof(options), "--wq-size=32 --max-batch-size=%u",
+			 run->max_batch);
+		return wq_reconfigure(options);
+	}
 	return dsa_wq_up();
 }
 
@@ -1313,6 +1364,7 @@ static int plan_for(enum scenario scenario, enum gone_how how)
 		[SC_SMALL_WQ] = 2 + 2 + 2 + 1 + 1 + 2, [SC_XFER] = 2 + 2 + 2,
 		[SC_HALT] = 3 + 2 + 1 + 1 + 1 + 1 + 2 + 1,
 		[SC_NODE] = 1 + 1 + 2 + 1 + 2 + 1 + 1, [SC_REORDER] = 2 * 5,
+		[SC_BATCH] = 2 + 4,
 	};
 
 	/* The first point, and for the engine's scenarios setup and teardown. */
@@ -1323,7 +1375,7 @@ static int plan_for(enum scenario scenario, enum gone_how how)
 static void usage(const char *program)
 {
 	fprintf(stderr, "usage: %s --scenario NAME [--kind 4k|thp] [--mib N | --pages N]"
-		" [--how HOW] [--xfer-kib N]\n", program);
+		" [--how HOW] [--xfer-kib N] [--max-batch N]\n", program);
 	print_names("scenarios", names, SC_COUNT);
 	print_names("how (gone)", gone_names, GONE_COUNT);
 	exit(2);
@@ -1338,6 +1390,7 @@ static void parse_options(int argc, char **argv, struct run *run)
 		{ "pages", required_argument, NULL, 'p' },
 		{ "how", required_argument, NULL, 'h' },
 		{ "xfer-kib", required_argument, NULL, 'x' },
+		{ "max-batch", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long value;
@@ -1346,6 +1399,7 @@ static void parse_options(int argc, char **argv, struct run *run)
 	run->scenario = SC_COUNT;
 	run->how = GONE_WQ_DISABLE;
 	run->xfer_kib = 2048;
+	run->max_batch = 0;
 	run->kind = MIG_KIND_4K;
 	run->size = 8 * SIZE_MIB;
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -1378,6 +1432,11 @@ static void parse_options(int argc, char **argv, struct run *run)
 			if (parse_long(optarg, 4, 2048, &value) || (value & (value - 1)))
 				usage(argv[0]);
 			run->xfer_kib = value;
+			break;
+		case 'b':
+			if (parse_long(optarg, 2, 32768, &value) || (value & (value - 1)))
+				usage(argv[0]);
+			run->max_batch = value;
 			break;
 		default:
 			usage(argv[0]);
@@ -1463,6 +1522,9 @@ int main(int argc, char **argv)
 		case SC_REORDER:
 			scenario_reorder(&run);
 			break;
+		case SC_BATCH:
+			scenario_batch(&run);
+			break;
 		default:
 			scenario_xfer(&run);
 			break;
@@ -1476,7 +1538,7 @@ int main(int argc, char **argv)
 		err = err ?: dsa_wq_down(true);
 	/* A WQ configured for this scenario only: back to idxd's defaults. */
 	if (run.scenario == SC_SMALL_WQ || run.scenario == SC_XFER || run.scenario == SC_HALT ||
-	    run.scenario == SC_REORDER)
+	    run.scenario == SC_REORDER || run.scenario == SC_BATCH)
 		err = err ?: dsa_run("accel-config disable-device --force dsa0");
 	err = err ?: engine_unload();
 	tap_ok(!err, "teardown: knobs restored, WQ disabled, engine unloaded");
