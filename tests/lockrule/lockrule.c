@@ -16,6 +16,9 @@
  *   reclaim-control  the same check must catch the test engine's deliberate
  *                    GFP_KERNEL allocation (reclaim_alloc); lockdep keeps the
  *                    chain until reboot, so this runs after no-reclaim
+ *   alloc-under-locks  seed 004 for destinations: move 4K pages and THPs,
+ *                    then check that no chain reaches fs_reclaim while a
+ *                    batch held a folio lock (migrate_batch_locks held)
  *
  * writeback and buffer migrate two page-cache folios of /dev/ram0 to the
  * other node and must complete without the watchdog (hang=0), move both, sleep
@@ -47,10 +50,13 @@
 #define REGION_MIB	4
 #define CHAINS_MAX	(64 << 20)
 
-enum scenario { SC_WRITEBACK, SC_BUFFER, SC_NO_RECLAIM, SC_RECLAIM_CONTROL, SC_COUNT };
+enum scenario {
+	SC_WRITEBACK, SC_BUFFER, SC_NO_RECLAIM, SC_RECLAIM_CONTROL, SC_ALLOC_UNDER_LOCKS,
+	SC_COUNT
+};
 
 static const char *const scenario_names[SC_COUNT] = {
-	"writeback", "buffer", "no-reclaim", "reclaim-control",
+	"writeback", "buffer", "no-reclaim", "reclaim-control", "alloc-under-locks",
 };
 
 /* What migrate_lockrule/result says about the last run. */
@@ -223,12 +229,15 @@ static int run_rebuild(enum scenario scenario, bool naive)
 }
 
 /*
- * Scan /proc/lockdep_chains: count the chains that hold migrate_batch_copy,
- * and those where fs_reclaim comes after it (a direct-reclaim allocation
- * while the batch's folios were copied).
+ * Scan /proc/lockdep_chains: count the chains that hold the lockdep map
+ * @held (migrate_batch_copy: a batch's folios are being copied;
+ * migrate_batch_locks: a batch holds a folio lock), and those where
+ * fs_reclaim comes after it (a direct-reclaim allocation meanwhile).
  */
-static int chains_scan(long *copy_chains, long *reclaim_chains)
+static int chains_scan(const char *held, long *held_chains, long *reclaim_chains)
 {
+	static bool shown;
+
 	static char text[CHAINS_MAX];
 	long len = read_text_file("/proc/lockdep_chains", text, sizeof(text));
 	char *chain, *next;
@@ -237,7 +246,7 @@ static int chains_scan(long *copy_chains, long *reclaim_chains)
 		return len;
 	if (len >= (long)sizeof(text) - 1)
 		return -EFBIG;
-	*copy_chains = 0;
+	*held_chains = 0;
 	*reclaim_chains = 0;
 	for (chain = text; chain && *chain; chain = next) {
 		char *copy;
@@ -247,17 +256,24 @@ static int chains_scan(long *copy_chains, long *reclaim_chains)
 			*next = '\0';
 			next += 2;
 		}
-		copy = strstr(chain, "migrate_batch_copy");
+		copy = strstr(chain, held);
 		if (!copy)
 			continue;
-		(*copy_chains)++;
-		*reclaim_chains += strstr(copy, "fs_reclaim") != NULL;
+		(*held_chains)++;
+		if (!strstr(copy, "fs_reclaim"))
+			continue;
+		(*reclaim_chains)++;
+		if (!shown) {
+			/* The first such chain, for the report: which locks, in order. */
+			tap_diag("a chain reaching fs_reclaim under %s:\n%s", held, chain);
+			shown = true;
+		}
 	}
 	return 0;
 }
 
-/* Migrate a region back and forth through @engine, checking every byte. */
-static bool migrate_through(const char *engine)
+/* Migrate a region of @kind back and forth through @engine, checking every byte. */
+static bool migrate_kind_through(enum mig_kind kind, const char *engine)
 {
 	struct pattern_mismatch mismatch;
 	struct mig_placement placement;
@@ -272,7 +288,7 @@ static bool migrate_through(const char *engine)
 		tap_diag("engine %s: %s", engine, strerror(-err));
 		return false;
 	}
-	err = mig_region_create(&region, MIG_KIND_4K, REGION_MIB << 20, 0);
+	err = mig_region_create(&region, kind, REGION_MIB << 20, 0);
 	if (err) {
 		tap_diag("mig_region_create: %s", strerror(-err));
 		return false;
@@ -290,6 +306,11 @@ static bool migrate_through(const char *engine)
 	}
 	mig_region_destroy(&region);
 	return ok;
+}
+
+static bool migrate_through(const char *engine)
+{
+	return migrate_kind_through(MIG_KIND_4K, engine);
 }
 
 /* The DSA engine on the software provider's channels. */
@@ -327,7 +348,7 @@ static int run_reclaim_check(bool control)
 		module_unload("memcpy_test_dma");
 	}
 
-	err = chains_scan(&copy_chains, &reclaim_chains);
+	err = chains_scan("migrate_batch_copy", &copy_chains, &reclaim_chains);
 	if (err) {
 		tap_ok(false, "read /proc/lockdep_chains: %s", strerror(-err));
 		return tap_done();
@@ -345,6 +366,40 @@ static int run_reclaim_check(bool control)
 	return tap_done();
 }
 
+/*
+ * Seed 004 for the destinations: a batch allocates the destination of each
+ * folio after the first it locked (get_new_folio() in the unmap loop), as
+ * vanilla's batches do. With a reclaim-capable gfp (GFP_HIGHUSER_MOVABLE,
+ * GFP_TRANSHUGE), lockdep records fs_reclaim under migrate_batch_locks.
+ */
+static int run_alloc_under_locks(void)
+{
+	long lock_chains = 0, reclaim_chains = 0;
+	int err;
+
+	tap_plan(4);
+	tap_ok(migrate_kind_through(MIG_KIND_4K, "cpu"),
+	       "4K pages moved to node 1 and back, every byte right");
+	err = chains_scan("migrate_batch_locks", &lock_chains, &reclaim_chains);
+	tap_diag("after the 4K moves: %ld chains hold migrate_batch_locks, %ld reach fs_reclaim",
+		 lock_chains, reclaim_chains);
+	tap_ok(migrate_kind_through(MIG_KIND_THP, "cpu"),
+	       "THPs moved to node 1 and back, every byte right");
+	knob_restore(&saved);
+	err = err ?: chains_scan("migrate_batch_locks", &lock_chains, &reclaim_chains);
+	if (err) {
+		tap_ok(false, "read /proc/lockdep_chains: %s", strerror(-err));
+		return tap_done();
+	}
+	tap_metric("batch_lock_chains", "%ld", lock_chains);
+	tap_metric("batch_lock_reclaim_chains", "%ld", reclaim_chains);
+	tap_ok(lock_chains > 0, "lockdep saw batches holding folio locks (%ld chains)", lock_chains);
+	tap_ok(reclaim_chains == 0,
+	       "no reclaim-capable allocation while a batch held a folio lock (%ld of %ld chains"
+	       " reach fs_reclaim)", reclaim_chains, lock_chains);
+	return tap_done();
+}
+
 int main(int argc, char **argv)
 {
 	enum scenario scenario = SC_WRITEBACK;
@@ -357,6 +412,8 @@ int main(int argc, char **argv)
 		return run_rebuild(scenario, naive);
 	case SC_NO_RECLAIM:
 		return run_reclaim_check(false);
+	case SC_ALLOC_UNDER_LOCKS:
+		return run_alloc_under_locks();
 	default:
 		return run_reclaim_check(true);
 	}
