@@ -18,7 +18,9 @@
  *                    chain until reboot, so this runs after no-reclaim
  *   alloc-under-locks  seed 004 for destinations: move 4K pages and THPs,
  *                    then check that no chain reaches fs_reclaim while a
- *                    batch held a folio lock (migrate_batch_locks held)
+ *                    batch held a folio lock (migrate_batch_locks held);
+ *                    before reclaim-control, whose deliberate allocation
+ *                    under the copy would count here too
  *
  * writeback and buffer migrate two page-cache folios of /dev/ram0 to the
  * other node and must complete without the watchdog (hang=0), move both, sleep
@@ -236,9 +238,8 @@ static int run_rebuild(enum scenario scenario, bool naive)
  */
 static int chains_scan(const char *held, long *held_chains, long *reclaim_chains)
 {
-	static bool shown;
-
 	static char text[CHAINS_MAX];
+	static bool shown;
 	long len = read_text_file("/proc/lockdep_chains", text, sizeof(text));
 	char *chain, *next;
 
