@@ -1105,13 +1105,11 @@ static void scenario_xfer(struct run *run)
 static void scenario_batch(struct run *run)
 {
 	unsigned long long batches = engine_counter("batches");
-	unsigned int max_batch = 0, want, nr = run->region.nr_folios;
-	unsigned long long portal_writes, interrupts;
-	char value[32] = "";
+	unsigned long long portal_writes, interrupts, max_batch = 0;
+	unsigned int want, nr = run->region.nr_folios;
 	struct counts d;
 
-	if (!knob_read(DSA_BUS "wq0.0/max_batch_size", value, sizeof(value)))
-		max_batch = strtoul(value, NULL, 10);
+	knob_read_u64(DSA_BUS "wq0.0/max_batch_size", &max_batch);
 	want = max_batch ? (nr + max_batch - 1) / max_batch : 0;
 	move_verified(run, 1, 1, &d);
 	batches = engine_counter("batches") - batches;
@@ -1126,7 +1124,7 @@ static void scenario_batch(struct run *run)
 		tap_metric("dsa_batch_interrupts", "%llu", interrupts);
 	}
 	tap_ok(max_batch >= 2 && portal_writes == want,
-	       "-> node 1: %llu portal writes for %u folios, WQ max batch %u: want %u",
+	       "-> node 1: %llu portal writes for %u folios, WQ max batch %llu: want %u",
 	       portal_writes, nr, max_batch, want);
 	tap_ok(max_batch >= 2 && interrupts == want,
 	       "-> node 1: %llu completion interrupts, want %u: none per folio", interrupts, want);

@@ -869,6 +869,11 @@ class _ChannelParser:
         return self.report
 
 
+def is_done_marker(line):
+    """Whether test-channel @line is the guest's ``HARNESS: done``."""
+    return _DONE.match(strip_prefix(line)) is not None
+
+
 def parse_channel(lines):
     """Parse the test channel @lines into a ChannelReport.
 

@@ -210,7 +210,7 @@ class GuestWatch:
     def channel(self, lines, now):
         """Note when the test channel's @lines, arrived by @now, say the
         guest is done."""
-        if self.done_at is None and any(line.startswith("HARNESS: done") for line in lines):
+        if self.done_at is None and any(logparse.is_done_marker(line) for line in lines):
             self.done_at = now
 
     def console(self, lines, now):
