@@ -16,8 +16,9 @@
  *
  * Both scenarios migrate page-cache folios A and B of the device, in that
  * order, with one MIGRATE_SYNC call to migrate_pages(), to the other node.
- * The batch locks A first, so A leads it.  A kthread wants A's lock from the
- * moment the batch asks for B's destination, when the batch holds A:
+ * The batch locks A first, so A leads it.  A kthread wants A's lock as soon
+ * as the batch holds it (the batch allocates both destinations before it
+ * locks A; the kthread then watches A's lock):
  *
  *   writeback  B is under writeback, which the kthread ends only once it has
  *              locked A: a loop device worker on tmpfs (seed 000).
@@ -26,7 +27,9 @@
  *
  * With the rule kept, the batch defers B and then A, whose move fails while
  * the kthread holds a reference on it and waits for its lock; unlocked, A
- * lets the kthread release B, and later batches migrate both.  With the
+ * lets the kthread release B, and later batches migrate both.  (When the
+ * kthread comes too late to find A locked, contended=0, it locks A once
+ * the first batch is over.)  With the
  * naive rule, the batch sleeps on B while it holds A: the watchdog ends B's
  * writeback or unlocks B's buffer itself after hang_ms and reports hang=1.
  */
@@ -36,7 +39,6 @@
 #include <linux/blkdev.h>
 #include <linux/buffer_head.h>
 #include <linux/debugfs.h>
-#include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/kthread.h>
 #include <linux/migrate.h>
@@ -50,7 +52,6 @@
 #include "internal.h"
 
 #define LOCKRULE_RESULT_SIZE	256
-#define LOCKRULE_BLOCKED_WAIT_MS	1000
 
 enum lockrule_scenario {
 	LOCKRULE_WRITEBACK,
@@ -74,12 +75,15 @@ static const char * const lockrule_scenario_names[] = {
  * @target_nid:		the node the folios migrate to
  * @waiter:		the kthread that wants A
  * @waiter_ready:	the kthread holds what it must hold
- * @batch_holds_a:	the batch asked for B's destination, so it holds A
- * @waiter_wants_a:	the kthread is about to lock A
+ * @batch_started:	the batch asked for B's destination, before it locks A
  * @waiter_done:	the kthread has locked A, released B and finished
  * @watchdog:		breaks the deadlock after hang_ms
  * @released:		B's writeback was ended, or its buffer unlocked
- * @signalled:		@batch_holds_a was completed
+ * @b_dst_calls:	how many times B's destination was asked for
+ * @first_batch_over:	the first batch no longer holds A: B's destination
+ *			was asked for again (the one-by-one part) or
+ *			migrate_pages() returned
+ * @contended:		the kthread found A locked by the batch
  * @hang:		the watchdog had to release B
  */
 struct lockrule_run {
@@ -92,12 +96,13 @@ struct lockrule_run {
 	int target_nid;
 	struct task_struct *waiter;
 	struct completion waiter_ready;
-	struct completion batch_holds_a;
-	struct completion waiter_wants_a;
+	struct completion batch_started;
 	struct completion waiter_done;
 	struct delayed_work watchdog;
 	atomic_t released;
-	bool signalled;
+	unsigned int b_dst_calls;
+	bool first_batch_over;
+	bool contended;
 	bool hang;
 };
 
@@ -126,10 +131,18 @@ static int lockrule_waiter_fn(void *data)
 		lock_buffer(run->b_buffer);
 	complete(&run->waiter_ready);
 
-	wait_for_completion(&run->batch_holds_a);
-	complete(&run->waiter_wants_a);
-	/* What a loop worker or jbd2 does: look A up and lock it. */
-	a = __filemap_get_folio(run->mapping, run->index_a, FGP_LOCK, 0);
+	wait_for_completion(&run->batch_started);
+	/*
+	 * What a loop worker or jbd2 does: look A up and lock it, here as
+	 * soon as the batch holds it, so that it waits for the batch.
+	 */
+	a = filemap_get_folio(run->mapping, run->index_a);
+	if (!IS_ERR(a)) {
+		while (!folio_test_locked(a) && !READ_ONCE(run->first_batch_over))
+			cond_resched();
+		run->contended = folio_test_locked(a);
+		folio_lock(a);
+	}
 	lockrule_release_b(run);
 	if (!IS_ERR(a)) {
 		/*
@@ -157,28 +170,15 @@ static void lockrule_watchdog_fn(struct work_struct *work)
 	lockrule_release_b(run);
 }
 
-/* Wait, a bounded time, until the kthread sleeps on A's lock. */
-static void lockrule_wait_waiter_blocked(struct lockrule_run *run)
-{
-	unsigned int waited;
-
-	for (waited = 0; waited < LOCKRULE_BLOCKED_WAIT_MS; waited++) {
-		if (READ_ONCE(run->waiter->__state) == TASK_UNINTERRUPTIBLE)
-			return;
-		usleep_range(1000, 2000);
-	}
-}
-
 static struct folio *lockrule_alloc_dst(struct folio *src, unsigned long private)
 {
 	struct lockrule_run *run = (struct lockrule_run *)private;
 
-	if (!run->signalled && src->mapping == run->mapping &&
-	    src->index == run->index_b) {
-		run->signalled = true;
-		complete(&run->batch_holds_a);
-		wait_for_completion(&run->waiter_wants_a);
-		lockrule_wait_waiter_blocked(run);
+	if (src->mapping == run->mapping && src->index == run->index_b) {
+		if (!run->b_dst_calls++)
+			complete(&run->batch_started);
+		else
+			WRITE_ONCE(run->first_batch_over, true);
 	}
 	return __folio_alloc_node(GFP_HIGHUSER_MOVABLE | __GFP_THISNODE,
 				  folio_order(src), run->target_nid);
@@ -245,9 +245,9 @@ static void lockrule_report(struct lockrule_run *run, int rc,
 			    unsigned long start)
 {
 	snprintf(lockrule_result, sizeof(lockrule_result),
-		 "scenario=%s naive=%d hang=%d rc=%d succeeded=%u target=%d a_nid=%d b_nid=%d violations=%ld ms=%u\n",
+		 "scenario=%s naive=%d hang=%d contended=%d rc=%d succeeded=%u target=%d a_nid=%d b_nid=%d violations=%ld ms=%u\n",
 		 lockrule_scenario_names[run->scenario],
-		 migrate_lockrule_naive, run->hang, rc, succeeded,
+		 migrate_lockrule_naive, run->hang, run->contended, rc, succeeded,
 		 run->target_nid,
 		 lockrule_cached_nid(run->mapping, run->index_a),
 		 lockrule_cached_nid(run->mapping, run->index_b), violations,
@@ -279,8 +279,9 @@ static int lockrule_migrate(struct lockrule_run *run, struct list_head *list)
 	if (!list_empty(list))
 		putback_movable_pages(list);
 	/* The batch no longer holds A: the kthread gets it and finishes. */
-	if (!run->signalled)
-		complete(&run->batch_holds_a);
+	WRITE_ONCE(run->first_batch_over, true);
+	if (!run->b_dst_calls)
+		complete(&run->batch_started);
 	wait_for_completion(&run->waiter_done);
 	cancel_delayed_work_sync(&run->watchdog);
 	lockrule_report(run, rc, succeeded,
@@ -322,8 +323,7 @@ static int lockrule_run_scenario(enum lockrule_scenario scenario)
 	run->index_a = 0;
 	run->index_b = 1;
 	init_completion(&run->waiter_ready);
-	init_completion(&run->batch_holds_a);
-	init_completion(&run->waiter_wants_a);
+	init_completion(&run->batch_started);
 	init_completion(&run->waiter_done);
 	INIT_DELAYED_WORK(&run->watchdog, lockrule_watchdog_fn);
 
