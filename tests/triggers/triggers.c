@@ -4,7 +4,7 @@
  * triggers, not only move_pages(2).
  *
  *   triggers --path compaction|kcompactd|cpuset|numa-balancing|damon|
- *                   hot-remove|mbind [--mib N]
+ *                   hot-remove|mbind|soft-offline [--mib N]
  *
  * Every path loads the test copy engine (engine=test), allows only its own
  * migration reason in /sys/kernel/mm/migrate_copy/reasons, writes a
@@ -34,6 +34,9 @@
  *                   (tools/harness/run.py) for it
  *   mbind           mbind(MPOL_BIND, node 1, MPOL_MF_MOVE | MPOL_MF_STRICT)
  *                   (MR_MEMPOLICY_MBIND)
+ *   soft-offline    madvise(MADV_SOFT_OFFLINE) on every page: each moves to
+ *                   a new page of its node, and the old one is hwpoisoned
+ *                   for good (MR_MEMORY_FAILURE); needs CONFIG_MEMORY_FAILURE
  *
  * Every wait is bounded, and the trigger writes that can take long
  * (compact_memory, offlining) run in a child that is killed at the bound.
@@ -92,6 +95,10 @@
 #define MAX_ZONES	16
 #define NO_PFN		UINT64_MAX
 
+#ifndef MADV_SOFT_OFFLINE
+#define MADV_SOFT_OFFLINE	101	/* <asm-generic/mman-common.h>; glibc lacks it */
+#endif
+
 /* Bounds of the triggers, in seconds. */
 #define COMPACT_LIMIT_S		180
 #define KCOMPACTD_LIMIT_S	90
@@ -112,6 +119,7 @@ enum path {
 	PATH_DAMON,
 	PATH_HOTREMOVE,
 	PATH_MBIND,
+	PATH_SOFT_OFFLINE,
 };
 
 /* enum migrate_reason of 6.12 and the names its tracepoint prints. */
@@ -188,6 +196,15 @@ static const struct path_desc paths[] = {
 		"do_mbind() queues the VMA's pages and calls migrate_pages()"
 		" (MIGRATE_SYNC, MR_MEMPOLICY_MBIND) on them: batches of up to 512"
 		" pages.",
+	},
+	[PATH_SOFT_OFFLINE] = {
+		"soft-offline", "memory_failure", 1, "MIGRATE_SYNC",
+		"madvise(MADV_SOFT_OFFLINE) -> soft_offline_page()"
+		" (mm/memory-failure.c) migrates each page alone: migrate_pages()"
+		" of a one-folio list (MIGRATE_SYNC, MR_MEMORY_FAILURE) to a new"
+		" page of the same node (mtc.nid NUMA_NO_NODE), so every engine"
+		" batch holds one folio, as for NUMA balancing; the old page is"
+		" then hwpoisoned and never used again.",
 	},
 };
 
@@ -1730,6 +1747,22 @@ static bool trigger_mbind(struct run *run)
 	return !err;
 }
 
+static bool trigger_soft_offline(struct run *run)
+{
+	struct pageset *set = &run->set;
+	uint64_t start = time_now_ns();
+	int err = 0;
+
+	if (madvise(set->map, set->map_size, MADV_SOFT_OFFLINE))
+		err = errno;
+	run->trigger_seconds = (time_now_ns() - start) / 1e9;
+	if (err)
+		tap_diag("madvise(MADV_SOFT_OFFLINE) of %zu pages: %s%s", set->nr,
+			 err_text(err), err == EINVAL ?
+			 " (a kernel without CONFIG_MEMORY_FAILURE refuses it)" : "");
+	return !err;
+}
+
 static bool trigger(struct run *run)
 {
 	switch (run->opts->path) {
@@ -1747,6 +1780,8 @@ static bool trigger(struct run *run)
 		return trigger_hotremove(run);
 	case PATH_MBIND:
 		return trigger_mbind(run);
+	case PATH_SOFT_OFFLINE:
+		return trigger_soft_offline(run);
 	}
 	return false;
 }
@@ -1791,6 +1826,12 @@ static bool check_placement(struct run *run, const struct placement *where)
 			      left_on_0 == in_block && stayed_on_1 == stayed,
 			      "placement: the %zu pages of the offlined block went to node 0,"
 			      " the others stayed on node 1", in_block);
+	case PATH_SOFT_OFFLINE:
+		for (p = 0; p < set->nr; p++)
+			left += set->pfn_after[p] != set->pfn_before[p];
+		return tap_ok(where->on[0] == set->nr && left == set->nr,
+			      "placement: all %zu pages on new pages of node 0 (%zu on node"
+			      " 0, %zu with a new page frame)", set->nr, where->on[0], left);
 	default:
 		return tap_ok(where->on[1] == set->nr, "placement: all %zu pages on node 1",
 			      set->nr);
@@ -1910,6 +1951,7 @@ static bool prepare(struct run *run)
 	case PATH_HOTREMOVE:
 		return prepare_hotremove(run);
 	case PATH_MBIND:
+	case PATH_SOFT_OFFLINE:
 		return true;
 	}
 	return false;
