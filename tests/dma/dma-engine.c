@@ -15,9 +15,12 @@
  *   prep-null   every 5th prep returns NULL: same
  *   delay       the provider is slow: everything still offloaded
  *   reorder     completions arrive out of order: everything offloaded
- *   timeout     every 257th descriptor never completes: those folios time
+ *   timeout     every 513th descriptor never completes: those folios time
  *               out and are retried; their destinations stay quarantined
- *               until the engine is disabled, then all are released
+ *               until the engine is disabled, then all are released (about
+ *               8 per move of 4096 folios: even on one channel fewer than
+ *               the 16 that make the engine drop a provider's channel as
+ *               losing completions, which would release them early)
  *   late        every descriptor completes after the timeout: quarantined
  *               pages are released by the late completions themselves
  *   wq-disabled the provider starts refusing every prep (a disabled work
@@ -160,8 +163,14 @@ static const char *scenario_fault(enum scenario scenario, const char **value)
 		*value = "1";
 		return "reorder";
 	case SC_TIMEOUT:
-		/* Odd, so the held descriptors alternate between the channels. */
-		*value = "257";
+		/*
+		 * Odd, so the held descriptors alternate between the channels,
+		 * and rare enough that no channel reaches
+		 * DSA_COPY_QUARANTINE_BROKEN (16) held ones: with every 257th,
+		 * 16 of a 4096-folio move could land on one channel, which the
+		 * engine then dropped, releasing them before the check.
+		 */
+		*value = "513";
 		return "never_complete_every";
 	case SC_LATE:
 		*value = "20000";
