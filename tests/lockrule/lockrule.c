@@ -368,10 +368,11 @@ static int run_reclaim_check(bool control)
 }
 
 /*
- * Seed 004 for the destinations: a batch allocates the destination of each
- * folio after the first it locked (get_new_folio() in the unmap loop), as
- * vanilla's batches do. With a reclaim-capable gfp (GFP_HIGHUSER_MOVABLE,
- * GFP_TRANSHUGE), lockdep records fs_reclaim under migrate_batch_locks.
+ * Seed 004 for the destinations: a batch must allocate every folio's
+ * destination before its first folio lock (patch 0007). Allocated in the
+ * unmap loop instead, as vanilla's batches do, a reclaim-capable gfp
+ * (GFP_HIGHUSER_MOVABLE, GFP_TRANSHUGE) makes lockdep record fs_reclaim
+ * under migrate_batch_locks.
  */
 static int run_alloc_under_locks(void)
 {
