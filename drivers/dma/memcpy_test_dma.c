@@ -27,6 +27,15 @@
  * DMA_PREP_INTERRUPT. Callbacks run in process context with bottom halves
  * disabled, so a callback that sleeps is reported like in a tasklet.
  *
+ * With max_batch=N (N >= 2), the channels also offer DMA_MEMCPY_VEC, like
+ * idxd's on a DSA work queue whose batches take N descriptors: a vectored
+ * memcpy of up to N copies is one descriptor slot, whose copies each count
+ * as a descriptor below and meet their own fate, like the members of a DSA
+ * batch; the failed ones are marked in the client's bitmap, and a held one
+ * holds the whole transaction. The vectored prep sleeps for a free slot like
+ * the others: idxd's never sleeps, but a client cannot tell how many slots
+ * another provider has, and the DSA engine never fills an idxd queue.
+ *
  * Faults are injected through /sys/kernel/debug/memcpy_test_dma/, whose
  * knobs take their initial values from the module parameters of the same
  * names. The fate of a descriptor is decided when it is prepared, from its
@@ -91,6 +100,7 @@
 #define MTD_MAX_CHANNELS	16
 #define MTD_MAX_WQ_SIZE		1024
 #define MTD_MAX_DELAY_US	USEC_PER_SEC
+#define MTD_MAX_BATCH		512
 
 /**
  * enum mtd_knob_id - fault injection knobs, in debugfs and module parameters
@@ -145,6 +155,7 @@ static const struct mtd_knob_info mtd_knob_info[MTD_NR_KNOBS] = {
  * @MTD_CNT_ABORTED: descriptors dropped by terminate_all or a channel free
  * @MTD_CNT_NEVER_COMPLETED: descriptors held back now (not reset)
  * @MTD_CNT_BYTES: bytes copied by descriptors that completed without error
+ * @MTD_CNT_INJECTED_ERRORS: descriptors fated to fail when prepared
  * @MTD_NR_COUNTERS: number of counters
  */
 enum mtd_counter_id {
@@ -155,6 +166,7 @@ enum mtd_counter_id {
 	MTD_CNT_ABORTED,
 	MTD_CNT_NEVER_COMPLETED,
 	MTD_CNT_BYTES,
+	MTD_CNT_INJECTED_ERRORS,
 	MTD_NR_COUNTERS
 };
 
@@ -166,6 +178,7 @@ static const char * const mtd_counter_names[MTD_NR_COUNTERS] = {
 	[MTD_CNT_ABORTED]		= "aborted",
 	[MTD_CNT_NEVER_COMPLETED]	= "never_completed",
 	[MTD_CNT_BYTES]			= "bytes",
+	[MTD_CNT_INJECTED_ERRORS]	= "injected_errors",
 };
 
 /**
@@ -212,6 +225,10 @@ enum mtd_desc_state {
  * @state: where the slot is in its life, under the channel's lock
  * @abort: set by terminate_all while the descriptor is active; the worker
  *	aborts it if its copy has not started yet
+ * @vec: the copies of a vectored memcpy, max_batch of them
+ * @nents: copies in @vec, 0 for a single memcpy
+ * @doomed: the copies of @vec fated to fail
+ * @failed: the client's bitmap of failed copies
  */
 struct mtd_desc {
 	struct dma_async_tx_descriptor txd;
@@ -223,6 +240,10 @@ struct mtd_desc {
 	enum mtd_fate fate;
 	enum mtd_desc_state state;
 	bool abort;
+	struct dma_memcpy_vec *vec;
+	unsigned int nents;
+	unsigned long *doomed;
+	unsigned long *failed;
 };
 
 struct mtd_device;
@@ -236,6 +257,8 @@ struct mtd_device;
  * @lock: protects the lists, @descs, @active and the slots' state and
  *	cookies
  * @descs: the wq_size slots, allocated while a client holds the channel
+ * @vecs: the slots' copies of vectored memcpys, max_batch per slot
+ * @doomed: the slots' bitmaps of doomed copies
  * @free: slots ready to be prepared
  * @submitted: descriptors submitted but not issued yet
  * @issued: descriptors issued, in the order they will be executed
@@ -250,6 +273,8 @@ struct mtd_chan {
 	wait_queue_head_t slot_wait;
 	spinlock_t lock; /* protects the lists and the slots */
 	struct mtd_desc *descs;
+	struct dma_memcpy_vec *vecs;
+	unsigned long *doomed;
 	struct list_head free;
 	struct list_head submitted;
 	struct list_head issued;
@@ -275,6 +300,7 @@ struct mtd_knob {
  * @nr_chans: number of @chans
  * @wq_size: descriptor slots per channel
  * @max_xfer: largest length a memcpy descriptor accepts
+ * @max_batch: most copies of a vectored memcpy, 0 without DMA_MEMCPY_VEC
  * @wq: unbound workqueue the channels' work items run on
  * @debugfs: the memcpy_test_dma debugfs directory
  * @knobs: fault injection knobs, indexed by enum mtd_knob_id
@@ -286,6 +312,7 @@ struct mtd_device {
 	unsigned int nr_chans;
 	unsigned int wq_size;
 	unsigned int max_xfer;
+	unsigned int max_batch;
 	struct workqueue_struct *wq;
 	struct dentry *debugfs;
 	struct mtd_knob knobs[MTD_NR_KNOBS];
@@ -304,6 +331,11 @@ MODULE_PARM_DESC(wq_size,
 static unsigned int param_max_xfer = SZ_2M;
 module_param_named(max_xfer, param_max_xfer, uint, 0444);
 MODULE_PARM_DESC(max_xfer, "Largest memcpy length in bytes (default 2 MiB)");
+
+static unsigned int param_max_batch = 32;
+module_param_named(max_batch, param_max_batch, uint, 0444);
+MODULE_PARM_DESC(max_batch,
+		 "Most copies of a vectored memcpy, 2..512; 0 offers no DMA_MEMCPY_VEC (default 32)");
 
 static int param_node = NUMA_NO_NODE;
 module_param_named(node, param_node, int, 0444);
@@ -518,11 +550,14 @@ static struct mtd_desc *mtd_prep_desc(struct mtd_chan *mc, dma_addr_t dst,
 		return NULL;
 
 	seq = atomic64_inc_return(mtd_counter(mdev, MTD_CNT_DESCRIPTORS));
+	desc->nents = 0;
 	desc->src = src;
 	desc->dst = dst;
 	desc->len = len;
 	desc->seq = seq;
 	desc->fate = mtd_pick_fate(mdev, seq);
+	if (desc->fate == MTD_FATE_FAIL)
+		atomic64_inc(mtd_counter(mdev, MTD_CNT_INJECTED_ERRORS));
 	desc->txd.flags = flags;
 	return desc;
 }
@@ -544,6 +579,58 @@ mtd_prep_dma_interrupt(struct dma_chan *chan, unsigned long flags)
 
 	desc = mtd_prep_desc(to_mtd_chan(chan), 0, 0, 0, flags);
 	return desc ? &desc->txd : NULL;
+}
+
+/*
+ * A vectored memcpy in one slot; sleeps for a free one like the other
+ * preps. Each copy is numbered and meets its fate like a descriptor of its
+ * own; one held copy holds all.
+ */
+static struct dma_async_tx_descriptor *
+mtd_prep_dma_memcpy_vec(struct dma_chan *chan, const struct dma_memcpy_vec *vec,
+			unsigned int nents, unsigned long *failed, unsigned long flags)
+{
+	struct mtd_chan *mc = to_mtd_chan(chan);
+	struct mtd_device *mdev = mc->mdev;
+	struct mtd_desc *desc;
+	enum mtd_fate fate;
+	size_t len = 0;
+	unsigned int i;
+
+	if (!nents || nents > mdev->max_batch || mtd_knob(mdev, MTD_KNOB_DISABLED))
+		return NULL;
+	for (i = 0; i < nents; i++) {
+		if (!vec[i].len || vec[i].len > mdev->max_xfer)
+			return NULL;
+		len += vec[i].len;
+	}
+	might_sleep();
+	if (mtd_inject_prep_null(mdev) || signal_pending(current) || !READ_ONCE(mc->descs))
+		return NULL;
+	desc = mtd_alloc_desc(mc);
+	if (!desc)
+		return NULL;
+
+	memcpy(desc->vec, vec, nents * sizeof(*vec));
+	bitmap_zero(desc->doomed, nents);
+	desc->nents = nents;
+	desc->failed = failed;
+	desc->src = 0;
+	desc->dst = 0;
+	desc->len = len;
+	desc->fate = MTD_FATE_COPY;
+	for (i = 0; i < nents; i++) {
+		desc->seq = atomic64_inc_return(mtd_counter(mdev, MTD_CNT_DESCRIPTORS));
+		fate = mtd_pick_fate(mdev, desc->seq);
+		if (fate == MTD_FATE_HOLD) {
+			desc->fate = MTD_FATE_HOLD;
+		} else if (fate == MTD_FATE_FAIL) {
+			__set_bit(i, desc->doomed);
+			atomic64_inc(mtd_counter(mdev, MTD_CNT_INJECTED_ERRORS));
+		}
+	}
+	desc->txd.flags = flags;
+	return &desc->txd;
 }
 
 static dma_cookie_t mtd_tx_submit(struct dma_async_tx_descriptor *tx)
@@ -583,9 +670,28 @@ static enum dma_status mtd_tx_status(struct dma_chan *chan,
 	return DMA_OUT_OF_ORDER;
 }
 
+/* Each copy of a vectored memcpy counts as a descriptor of its own. */
+static void mtd_count_vec_result(struct mtd_device *mdev, struct mtd_desc *desc,
+				 const struct dmaengine_result *res)
+{
+	unsigned int failed = bitmap_weight(desc->failed, desc->nents);
+
+	if (res->result == DMA_TRANS_ABORTED) {
+		atomic64_add(desc->nents, mtd_counter(mdev, MTD_CNT_ABORTED));
+		return;
+	}
+	atomic64_add(desc->nents, mtd_counter(mdev, MTD_CNT_COMPLETED));
+	atomic64_add(failed, mtd_counter(mdev, MTD_CNT_ERRORS));
+	atomic64_add(desc->len - res->residue, mtd_counter(mdev, MTD_CNT_BYTES));
+}
+
 static void mtd_count_result(struct mtd_device *mdev, struct mtd_desc *desc,
 			     const struct dmaengine_result *res)
 {
+	if (desc->nents) {
+		mtd_count_vec_result(mdev, desc, res);
+		return;
+	}
 	switch (res->result) {
 	case DMA_TRANS_NOERROR:
 		atomic64_inc(mtd_counter(mdev, MTD_CNT_COMPLETED));
@@ -649,9 +755,9 @@ static void *mtd_dma_to_virt(struct device *dev, dma_addr_t addr, size_t len)
 	return phys_to_virt(start);
 }
 
-/* Copies the first @len bytes of @desc on the CPU. */
-static enum dmaengine_tx_result mtd_copy(struct mtd_chan *mc,
-					 struct mtd_desc *desc, size_t len)
+/* Copies the first @len bytes from @src_dma to @dst_dma on the CPU. */
+static enum dmaengine_tx_result mtd_copy(struct mtd_chan *mc, dma_addr_t dst_dma,
+					 dma_addr_t src_dma, size_t len)
 {
 	struct device *dev = mtd_dev(mc);
 	void *src, *dst;
@@ -659,16 +765,16 @@ static enum dmaengine_tx_result mtd_copy(struct mtd_chan *mc,
 	if (!len)
 		return DMA_TRANS_NOERROR;
 
-	src = mtd_dma_to_virt(dev, desc->src, len);
+	src = mtd_dma_to_virt(dev, src_dma, len);
 	if (!src) {
 		dev_warn_ratelimited(dev, "%s: source %pad+%zu is not in the direct map\n",
-				     dma_chan_name(&mc->chan), &desc->src, len);
+				     dma_chan_name(&mc->chan), &src_dma, len);
 		return DMA_TRANS_READ_FAILED;
 	}
-	dst = mtd_dma_to_virt(dev, desc->dst, len);
+	dst = mtd_dma_to_virt(dev, dst_dma, len);
 	if (!dst) {
 		dev_warn_ratelimited(dev, "%s: destination %pad+%zu is not in the direct map\n",
-				     dma_chan_name(&mc->chan), &desc->dst, len);
+				     dma_chan_name(&mc->chan), &dst_dma, len);
 		return DMA_TRANS_WRITE_FAILED;
 	}
 
@@ -690,6 +796,34 @@ static bool mtd_may_start(struct mtd_chan *mc, struct mtd_desc *desc)
 	return !abort;
 }
 
+/*
+ * Runs the copies of a vectored memcpy one by one, like the members of a
+ * DSA batch: a doomed one copies half its length and fails; each failed one
+ * is marked in the client's bitmap.
+ */
+static void mtd_execute_vec(struct mtd_chan *mc, struct mtd_desc *desc,
+			    struct dmaengine_result *res)
+{
+	enum dmaengine_tx_result result;
+	unsigned int i;
+
+	res->result = DMA_TRANS_NOERROR;
+	res->residue = 0;
+	for (i = 0; i < desc->nents; i++) {
+		struct dma_memcpy_vec *copy = &desc->vec[i];
+		bool doomed = test_bit(i, desc->doomed);
+
+		result = mtd_copy(mc, copy->dst, copy->src, doomed ? copy->len / 2 : copy->len);
+		if (result == DMA_TRANS_NOERROR && doomed)
+			result = DMA_TRANS_WRITE_FAILED;
+		if (result == DMA_TRANS_NOERROR)
+			continue;
+		__set_bit(i, desc->failed);
+		res->result = result;
+		res->residue += copy->len;
+	}
+}
+
 static void mtd_execute_desc(struct mtd_chan *mc, struct mtd_desc *desc)
 {
 	u32 delay_us = mtd_knob(mc->mdev, MTD_KNOB_DELAY_US);
@@ -702,14 +836,18 @@ static void mtd_execute_desc(struct mtd_chan *mc, struct mtd_desc *desc)
 	if (!mtd_may_start(mc, desc)) {
 		res.result = DMA_TRANS_ABORTED;
 		res.residue = desc->len;
+		if (desc->nents)
+			bitmap_set(desc->failed, 0, desc->nents);
+	} else if (desc->nents) {
+		mtd_execute_vec(mc, desc, &res);
 	} else if (desc->fate == MTD_FATE_FAIL) {
 		half = desc->len / 2;
-		res.result = mtd_copy(mc, desc, half);
+		res.result = mtd_copy(mc, desc->dst, desc->src, half);
 		if (res.result == DMA_TRANS_NOERROR)
 			res.result = DMA_TRANS_WRITE_FAILED;
 		res.residue = desc->len - half;
 	} else {
-		res.result = mtd_copy(mc, desc, desc->len);
+		res.result = mtd_copy(mc, desc->dst, desc->src, desc->len);
 		res.residue = res.result == DMA_TRANS_NOERROR ? 0 : desc->len;
 	}
 
@@ -749,6 +887,8 @@ static void mtd_chan_work(struct work_struct *work)
 		if (desc->state == MTD_DESC_ABORTING) {
 			aborted.result = DMA_TRANS_ABORTED;
 			aborted.residue = desc->len;
+			if (desc->nents)
+				bitmap_set(desc->failed, 0, desc->nents);
 			mtd_complete_desc(mc, desc, &aborted);
 		} else {
 			mtd_execute_desc(mc, desc);
@@ -808,17 +948,31 @@ static int mtd_alloc_chan_resources(struct dma_chan *chan)
 {
 	struct mtd_chan *mc = to_mtd_chan(chan);
 	struct mtd_device *mdev = mc->mdev;
+	unsigned int i, longs = BITS_TO_LONGS(mdev->max_batch);
+	int node = dev_to_node(mdev->dma.dev);
+	struct dma_memcpy_vec *vecs = NULL;
+	unsigned long *doomed = NULL;
 	struct mtd_desc *descs;
 	unsigned long flags;
 	LIST_HEAD(slots);
-	unsigned int i;
 
-	descs = kcalloc_node(mdev->wq_size, sizeof(*descs), GFP_KERNEL,
-			     dev_to_node(mdev->dma.dev));
+	descs = kcalloc_node(mdev->wq_size, sizeof(*descs), GFP_KERNEL, node);
 	if (!descs)
 		return -ENOMEM;
+	if (mdev->max_batch) {
+		vecs = kvcalloc_node(mdev->wq_size * mdev->max_batch, sizeof(*vecs),
+				     GFP_KERNEL, node);
+		doomed = bitmap_zalloc_node(mdev->wq_size * longs * BITS_PER_LONG,
+					    GFP_KERNEL, node);
+		if (!vecs || !doomed)
+			goto free_vecs;
+	}
 
 	for (i = 0; i < mdev->wq_size; i++) {
+		if (vecs) {
+			descs[i].vec = &vecs[i * mdev->max_batch];
+			descs[i].doomed = &doomed[i * longs];
+		}
 		dma_async_tx_descriptor_init(&descs[i].txd, chan);
 		descs[i].txd.tx_submit = mtd_tx_submit;
 		descs[i].state = MTD_DESC_FREE;
@@ -828,10 +982,18 @@ static int mtd_alloc_chan_resources(struct dma_chan *chan)
 	spin_lock_irqsave(&mc->lock, flags);
 	list_splice_tail(&slots, &mc->free);
 	mc->descs = descs;
+	mc->vecs = vecs;
+	mc->doomed = doomed;
 	dma_cookie_init(chan);
 	spin_unlock_irqrestore(&mc->lock, flags);
 
 	return mdev->wq_size;
+
+free_vecs:
+	bitmap_free(doomed);
+	kvfree(vecs);
+	kfree(descs);
+	return -ENOMEM;
 }
 
 /*
@@ -845,7 +1007,9 @@ static void mtd_free_chan_resources(struct dma_chan *chan)
 	struct mtd_chan *mc = to_mtd_chan(chan);
 	struct mtd_device *mdev = mc->mdev;
 	unsigned int dropped = 0, held, unsubmitted = 0;
+	struct dma_memcpy_vec *vecs;
 	struct mtd_desc *descs, *desc;
+	unsigned long *doomed;
 	unsigned long flags;
 	LIST_HEAD(leftover);
 	unsigned int i;
@@ -873,6 +1037,10 @@ static void mtd_free_chan_resources(struct dma_chan *chan)
 		if (descs[i].state == MTD_DESC_PREPARED)
 			unsubmitted++;
 	mc->descs = NULL;
+	vecs = mc->vecs;
+	mc->vecs = NULL;
+	doomed = mc->doomed;
+	mc->doomed = NULL;
 	INIT_LIST_HEAD(&mc->free);
 	spin_unlock_irqrestore(&mc->lock, flags);
 
@@ -880,6 +1048,8 @@ static void mtd_free_chan_resources(struct dma_chan *chan)
 		dev_warn(mtd_dev(mc),
 			 "%s: freed with %u descriptors in flight (%u held) and %u prepared but not submitted; dropped without callbacks\n",
 			 dma_chan_name(chan), dropped, held, unsubmitted);
+	bitmap_free(doomed);
+	kvfree(vecs);
 	kfree(descs);
 }
 
@@ -889,6 +1059,11 @@ static void mtd_release(struct dma_device *dma)
 
 	kfree(mdev->chans);
 	kfree(mdev);
+}
+
+static unsigned int mtd_memcpy_vec_max(struct dma_chan *chan)
+{
+	return to_mtd_chan(chan)->mdev->max_batch;
 }
 
 static void mtd_init_dma_device(struct mtd_device *mdev, struct device *dev)
@@ -917,6 +1092,11 @@ static void mtd_init_dma_device(struct mtd_device *mdev, struct device *dev)
 	dma->device_free_chan_resources = mtd_free_chan_resources;
 	dma->device_prep_dma_memcpy = mtd_prep_dma_memcpy;
 	dma->device_prep_dma_interrupt = mtd_prep_dma_interrupt;
+	if (mdev->max_batch) {
+		dma_cap_set(DMA_MEMCPY_VEC, dma->cap_mask);
+		dma->device_prep_dma_memcpy_vec = mtd_prep_dma_memcpy_vec;
+		dma->device_memcpy_vec_max = mtd_memcpy_vec_max;
+	}
 	dma->device_issue_pending = mtd_issue_pending;
 	dma->device_tx_status = mtd_tx_status;
 	dma->device_terminate_all = mtd_terminate_all;
@@ -1032,6 +1212,7 @@ static struct mtd_device *mtd_alloc_device(struct device *dev)
 	mdev->nr_chans = param_nr_channels;
 	mdev->wq_size = param_wq_size;
 	mdev->max_xfer = param_max_xfer;
+	mdev->max_batch = param_max_batch;
 	for (i = 0; i < MTD_NR_KNOBS; i++) {
 		mdev->knobs[i].value = param_knobs[i];
 		mdev->knobs[i].max = mtd_knob_info[i].max;
@@ -1082,8 +1263,8 @@ static int mtd_probe(struct platform_device *pdev)
 	platform_set_drvdata(pdev, mdev);
 	mtd_create_debugfs(mdev);
 
-	dev_info(dev, "%u channels of %u descriptors, max_xfer %u, node %d\n",
-		 mdev->nr_chans, mdev->wq_size, mdev->max_xfer,
+	dev_info(dev, "%u channels of %u descriptors, max_xfer %u, max_batch %u, node %d\n",
+		 mdev->nr_chans, mdev->wq_size, mdev->max_xfer, mdev->max_batch,
 		 dev_to_node(dev));
 	return 0;
 
@@ -1135,6 +1316,11 @@ static int __init mtd_check_params(void)
 	if (!param_wq_size || param_wq_size > MTD_MAX_WQ_SIZE) {
 		pr_err("wq_size=%u is out of range 1..%u\n",
 		       param_wq_size, MTD_MAX_WQ_SIZE);
+		return -EINVAL;
+	}
+	if (param_max_batch == 1 || param_max_batch > MTD_MAX_BATCH) {
+		pr_err("max_batch=%u is out of range 2..%u, or 0 for none\n",
+		       param_max_batch, MTD_MAX_BATCH);
 		return -EINVAL;
 	}
 	if (!param_max_xfer) {

@@ -5,13 +5,22 @@
  * behaves like idxd's dmaengine channels and injects faults.
  *
  *   dma-engine --scenario NAME [--kind 4k|thp] [--mib N | --pages N]
+ *              [--max-batch N]
+ *
+ * --max-batch N loads the provider with max_batch=N: its vectored memcpy
+ * takes up to N copies (default 32, like idxd's default WQ batch size),
+ * 0 offers none, and the engine submits one descriptor per copy.
  *
  * Scenarios, each moving a region node 0 -> 1 -> 0 with move_pages(2) and
  * checking every byte after each move:
  *
- *   offload     every folio copied by DMA; counters exact
- *   error       every 4th descriptor fails: those folios fall back to the
- *               CPU, and the fallback counter equals the engine's failures
+ *   offload     every folio copied by DMA; counters exact; with a vectored
+ *               memcpy, the copies went max_batch to a descriptor (at most
+ *               one short descriptor per channel and batch), else one each
+ *   error       every 4th copy fails: those folios fall back to the CPU,
+ *               and the fallback counter equals the engine's failures and,
+ *               for 4K folios, the copies the provider was told to fail (a
+ *               vectored memcpy fails copy by copy, not as a whole)
  *   prep-null   every 5th prep returns NULL: same
  *   delay       the provider is slow: everything still offloaded
  *   reorder     completions arrive out of order: everything offloaded
@@ -73,6 +82,8 @@ struct options {
 	enum mig_kind kind;
 	long mib;
 	long pages;	/* 4K pages instead of --mib, when set */
+	long max_batch;	/* the provider's max_batch, -1 for its default */
+	bool count_descriptors;	/* check the descriptors per copy (offload) */
 };
 
 /* Counter deltas over one move. */
@@ -81,14 +92,16 @@ struct deltas {
 	long long pgmigrate, offload, fallback, cpu;
 	unsigned long long dsa_offloaded, dsa_failed, dsa_timed_out;
 	unsigned long long provider_descriptors;
+	unsigned long long provider_errors;
+	unsigned long long engine_batches, engine_descriptors, engine_copies;
 };
 
 static struct knob_saved saved;
 
 static void usage(const char *program)
 {
-	fprintf(stderr, "usage: %s --scenario NAME [--kind 4k|thp] [--mib N | --pages N]\n",
-		program);
+	fprintf(stderr, "usage: %s --scenario NAME [--kind 4k|thp] [--mib N | --pages N]"
+		" [--max-batch N]\n", program);
 	print_names("scenarios", scenario_names, SC_COUNT);
 	exit(2);
 }
@@ -100,6 +113,7 @@ static void parse_options(int argc, char **argv, struct options *opts)
 		{ "kind", required_argument, NULL, 'k' },
 		{ "mib", required_argument, NULL, 'm' },
 		{ "pages", required_argument, NULL, 'p' },
+		{ "max-batch", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool have_scenario = false;
@@ -108,6 +122,7 @@ static void parse_options(int argc, char **argv, struct options *opts)
 	opts->kind = MIG_KIND_4K;
 	opts->mib = 16;
 	opts->pages = 0;
+	opts->max_batch = -1;
 	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 's':
@@ -129,12 +144,17 @@ static void parse_options(int argc, char **argv, struct options *opts)
 			if (parse_long(optarg, 1, 262144, &opts->pages))
 				usage(argv[0]);
 			break;
+		case 'b':
+			if (parse_long(optarg, 0, 512, &opts->max_batch))
+				usage(argv[0]);
+			break;
 		default:
 			usage(argv[0]);
 		}
 	}
 	if (!have_scenario || optind != argc || (opts->pages && opts->kind != MIG_KIND_4K))
 		usage(argv[0]);
+	opts->count_descriptors = opts->scenario == SC_OFFLOAD;
 }
 
 static unsigned long long read_counter(const char *path)
@@ -189,12 +209,16 @@ static bool setup(const struct options *opts)
 	const char *timeout = opts->scenario == SC_LATE ? "5" :
 			      opts->scenario == SC_TIMEOUT ? "100" : "2000";
 	const char *fault, *value = NULL;
+	char params[96] = "";
 	int status, err = 0;
 
 	if (opts->scenario == SC_SPLIT)
-		status = module_load_with(PROVIDER_MODULE, "max_xfer=" __stringify(SPLIT_XFER));
-	else
-		status = module_load(PROVIDER_MODULE);
+		strcat(params, "max_xfer=" __stringify(SPLIT_XFER));
+	if (opts->max_batch >= 0)
+		snprintf(params + strlen(params), sizeof(params) - strlen(params),
+			 "%smax_batch=%ld", params[0] ? " " : "", opts->max_batch);
+	status = params[0] ? module_load_with(PROVIDER_MODULE, params) :
+			     module_load(PROVIDER_MODULE);
 	if (!status)
 		status = module_load(ENGINE_MODULE);
 	if (status) {
@@ -234,6 +258,10 @@ static void snapshot(struct vmstat_set *set, unsigned long long *dsa)
 	dsa[1] = read_counter(DSA "failed");
 	dsa[2] = read_counter(DSA "timed_out");
 	dsa[3] = read_counter(PROVIDER "descriptors");
+	dsa[4] = read_counter(PROVIDER "injected_errors");
+	dsa[5] = read_counter(DSA "batches");
+	dsa[6] = read_counter(DSA "descriptors");
+	dsa[7] = read_counter(DSA "copies");
 }
 
 static long long delta_of(const struct vmstat_set *a, const struct vmstat_set *b,
@@ -250,7 +278,7 @@ static bool move_all(struct mig_region *region, int node, struct deltas *d, int 
 		     int max_tries)
 {
 	struct vmstat_set before = { 0 }, after = { 0 };
-	unsigned long long dsa0[4], dsa1[4];
+	unsigned long long dsa0[8], dsa1[8];
 	struct mig_placement placement;
 	struct mig_move_result result;
 
@@ -272,6 +300,13 @@ static bool move_all(struct mig_region *region, int node, struct deltas *d, int 
 	d->dsa_failed = dsa1[1] - dsa0[1];
 	d->dsa_timed_out = dsa1[2] - dsa0[2];
 	d->provider_descriptors = dsa1[3] - dsa0[3];
+	d->provider_errors = dsa1[4] - dsa0[4];
+	d->engine_batches = dsa1[5] - dsa0[5];
+	d->engine_descriptors = dsa1[6] - dsa0[6];
+	d->engine_copies = dsa1[7] - dsa0[7];
+	tap_diag("engine: %llu batches, %llu descriptors of %llu copies; provider: %llu copies,"
+		 " %llu fated to fail", d->engine_batches, d->engine_descriptors, d->engine_copies,
+		 d->provider_descriptors, d->provider_errors);
 	tap_diag("to node %d in %d move(s): pgmigrate +%lld offload +%lld fallback +%lld"
 		 " cpu +%lld; dsa offloaded +%llu failed +%llu timed_out +%llu", node, *tries,
 		 d->pgmigrate, d->offload, d->fallback, d->cpu, d->dsa_offloaded,
@@ -299,6 +334,31 @@ static void check_common(struct mig_region *region, uint64_t seed, const struct 
 	       from, to, d->dsa_offloaded);
 }
 
+/*
+ * Descriptors for the copies of an offload: max_batch copies each, plus at
+ * most one shorter descriptor per channel and batch (a batch shares its
+ * copies out between the channels); one each without a vectored memcpy.
+ */
+static void check_descriptors(const struct options *opts, const struct deltas *d, int from,
+			      int to)
+{
+	unsigned long long batch = opts->max_batch < 0 ? 32 : opts->max_batch;
+	unsigned long long channels = 0, least, most;
+	char value[KNOB_VALUE_MAX] = "";
+
+	if (!knob_read(DSA "nr_channels", value, sizeof(value)))
+		channels = strtoull(value, NULL, 10);
+	if (!batch)
+		batch = 1;
+	least = (d->engine_copies + batch - 1) / batch;
+	most = least + channels * d->engine_batches;
+	tap_ok(d->engine_copies == d->provider_descriptors && d->engine_descriptors >= least &&
+	       d->engine_descriptors <= most,
+	       "%d->%d: %llu copies in %llu descriptors (%llu to %llu for %llu per descriptor,"
+	       " %llu channels, %llu batches)", from, to, d->engine_copies, d->engine_descriptors,
+	       least, most, batch, channels, d->engine_batches);
+}
+
 /* What each scenario expects beyond the common checks. */
 static void check_scenario(const struct options *opts, struct mig_region *region,
 			   const struct deltas *d, int tries, int from, int to)
@@ -311,8 +371,18 @@ static void check_scenario(const struct options *opts, struct mig_region *region
 	case SC_REORDER:
 		tap_ok(d->offload == folios && d->fallback == 0 && tries == 1,
 		       "%d->%d: all %lld folios offloaded in one move", from, to, folios);
+		if (opts->count_descriptors)
+			check_descriptors(opts, d, from, to);
 		break;
 	case SC_ERROR:
+		tap_ok(d->fallback > 0 && d->offload + d->fallback == folios,
+		       "%d->%d: failed folios fell back, the rest offloaded (%lld + %lld = %lld)",
+		       from, to, d->offload, d->fallback, folios);
+		tap_ok(d->provider_errors > 0 && (opts->kind != MIG_KIND_4K ||
+		       d->fallback == (long long)d->provider_errors),
+		       "%d->%d: the provider was told to fail %llu copies; %lld folios fell back",
+		       from, to, d->provider_errors, d->fallback);
+		break;
 	case SC_PREP_NULL:
 		tap_ok(d->fallback > 0 && d->offload + d->fallback == folios,
 		       "%d->%d: failed folios fell back, the rest offloaded (%lld + %lld = %lld)",
@@ -487,6 +557,9 @@ static int plan_for(enum scenario scenario)
 		return 3 + 2 + 3 + 2 * 6 + 1;
 	case SC_LATE:
 		return 3 + 2 + 2 + 2 * 6 + 1;
+	case SC_OFFLOAD:
+	case SC_ERROR:
+		return 3 + 2 * 7;
 	default:
 		return 3 + 2 * 6;
 	}

@@ -21,8 +21,17 @@
  *   offload     move_pages node 0 -> 1 -> 0 through the engine with only
  *               idxd channels (any_provider=0): bytes verified, the device's
  *               MEMMOVE bytes equal the bytes of the folios it offloaded
- *   error       the device fails every 4th descriptor: those folios fall
- *               back to the CPU, every byte right
+ *   error       the device fails every 4th copy (batch members included):
+ *               those folios fall back to the CPU, every byte right
+ *   batch       migrating N 4K folios through a WQ whose batches take B
+ *               members takes ceil(N / B) portal writes and interrupts
+ *   batch-errors the same with every 5th member failing: exactly those
+ *               folios fall back, with no more portal writes or interrupts
+ *   dst-hint    dst_hint=cache sets DSA's cache control flag on every
+ *               MEMMOVE, memory on none, auto on none for move_pages
+ *   counts      a benchmark: per 1000 folios, the portal writes,
+ *               interrupts, engine callbacks and DMA map calls of a move
+ *               with one descriptor per copy and with batch descriptors
  *   late        every descriptor completes after the engine's timeout: the
  *               copies time out, the late completions release them
  *   hang        every 64th descriptor never completes: those copies time
@@ -55,6 +64,7 @@
 
 #include "dsa-dev.h"
 #include "knobs.h"
+#include "kprobe-count.h"
 #include "numa-util.h"
 #include "tap.h"
 
@@ -67,13 +77,13 @@
 enum scenario {
 	SC_PROBE, SC_ACCEL_CONFIG, SC_DMATEST, SC_DESCRIPTORS, SC_OFFLOAD, SC_ERROR, SC_LATE,
 	SC_HANG, SC_GONE, SC_IOMMU_FAULT, SC_UNLOAD, SC_SMALL_WQ, SC_XFER, SC_HALT, SC_NODE,
-	SC_REORDER, SC_BATCH, SC_COUNT
+	SC_REORDER, SC_BATCH, SC_BATCH_ERRORS, SC_COUNTS, SC_DST_HINT, SC_COUNT
 };
 
 static const char *const names[SC_COUNT] = {
 	"probe", "accel-config", "dmatest", "descriptors", "offload", "error", "late", "hang",
 	"gone", "iommu-fault", "unload", "small-wq", "xfer", "halt", "node", "reorder",
-	"batch",
+	"batch", "batch-errors", "counts", "dst-hint",
 };
 
 /* How the WQ goes away under the engine in scenario "gone". */
@@ -185,6 +195,12 @@ static bool move_verified(struct run *run, int node, int max_moves, struct count
  */
 static long long engine_held(void);
 
+/* Destination pages the engine holds for copies it gave up on. */
+static long long engine_held_pages(void)
+{
+	return engine_counter("quarantined_pages");
+}
+
 static void move_held_back(struct run *run, int node, struct counts *delta)
 {
 	struct pattern_mismatch mismatch;
@@ -201,9 +217,9 @@ static void move_held_back(struct run *run, int node, struct counts *delta)
 	counts_take(delta);
 	counts_since(delta, &before);
 	missing = run->region.nr_pages - placement.status.matching;
-	held = engine_held();
-	tap_ok(missing <= held, "-> node %d: every page arrived but those of the %lld quarantined"
-	       " copies (%lld did not)", node, held, missing);
+	held = engine_held_pages();
+	tap_ok(missing <= held, "-> node %d: every page arrived but those of the %lld pages of"
+	       " quarantined copies (%lld did not)", node, held, missing);
 	tap_ok(pattern_verify(run->region.addr, run->region.size, run->seed, &mismatch),
 	       "-> node %d: every byte right", node);
 }
@@ -612,12 +628,14 @@ static void scenario_error(struct run *run)
 
 /*
  * Descriptors the device accepted and has neither completed nor dropped as
- * injected hangs (batch members complete without being submitted).
+ * injected hangs (batch members complete without being submitted; a batch
+ * whose member hangs never completes either).
  */
 static long long device_outstanding(void)
 {
 	return dsa_dev_counter(&dev, DSA_CNT_SUBMITTED) + dsa_dev_counter(&dev, DSA_CNT_BATCH_DESCS) -
-	       dsa_dev_counter(&dev, DSA_CNT_COMPLETED) - dsa_dev_counter(&dev, DSA_CNT_INJ_HANGS);
+	       dsa_dev_counter(&dev, DSA_CNT_COMPLETED) - dsa_dev_counter(&dev, DSA_CNT_INJ_HANGS) -
+	       dsa_dev_counter(&dev, DSA_CNT_HUNG_BATCHES);
 }
 
 /* Copies the engine gave up on and still holds the destinations of. */
@@ -1054,17 +1072,24 @@ static void scenario_unload(struct run *run)
  */
 static void scenario_small_wq(struct run *run)
 {
-	unsigned long long submitted;
+	unsigned long long submitted, max_batch = 1, most_held;
+	long long copied_by_cpu;
 	struct counts d;
 
+	knob_read_u64(DSA_BUS "wq0.0/max_batch_size", &max_batch);
 	dsa_dev_write32(&dev, DSA_EMU_HANG_EVERY, 1);
 	move_held_back(run, 1, &d);
 	submitted = d.device[DSA_CNT_SUBMITTED];
 	tap_ok(submitted > 0 && submitted <= 4,
 	       "-> node 1: the device got at most 4 descriptors (%llu), all hung (%llu)",
 	       submitted, (unsigned long long)d.device[DSA_CNT_INJ_HANGS]);
-	tap_ok(d.offloaded == 0 && d.cpu + d.fallback >= (long long)run->region.nr_folios - 4,
-	       "-> node 1: the CPU copied the rest (%lld folios)", d.cpu + d.fallback);
+	/* Each hung descriptor holds at most a batch of copies; the CPU copies the rest. */
+	most_held = submitted * (max_batch ? max_batch : 1);
+	copied_by_cpu = d.cpu + d.fallback;
+	tap_ok(d.offloaded == 0 && copied_by_cpu > 0 &&
+	       copied_by_cpu >= (long long)(run->region.nr_folios - most_held),
+	       "-> node 1: the CPU copied the rest (%lld folios; at most %llu copies in the hung"
+	       " descriptors)", copied_by_cpu, most_held);
 	move_held_back(run, 0, &d);
 	tap_ok(d.device[DSA_CNT_SUBMITTED] == 0,
 	       "-> node 0: nothing more went to the full WQ (%llu)",
@@ -1075,21 +1100,21 @@ static void scenario_small_wq(struct run *run)
 	move_verified(run, 0, 1, &d);
 }
 
-/* Each folio goes in descriptors of the WQ's max transfer size. */
+/* Each folio goes in copies of the WQ's max transfer size. */
 static void scenario_xfer(struct run *run)
 {
 	unsigned long long per_folio = run->region.folio_size / (run->xfer_kib * 1024ULL);
 	unsigned long long want = run->region.nr_folios * per_folio;
-	unsigned long long descriptors = engine_counter("descriptors");
+	unsigned long long copies = engine_counter("copies");
 	struct counts d;
 
 	move_verified(run, 1, 1, &d);
-	descriptors = engine_counter("descriptors") - descriptors;
+	copies = engine_counter("copies") - copies;
 	tap_ok(d.offloaded == run->region.nr_folios, "-> node 1: every folio offloaded (%llu)",
 	       d.offloaded);
-	tap_ok(descriptors == want && d.device[DSA_CNT_MEMMOVE] == want,
-	       "-> node 1: %llu descriptors per %zu KiB folio on a %u KiB WQ: %llu (device %llu)",
-	       per_folio, run->region.folio_size >> 10, run->xfer_kib, descriptors,
+	tap_ok(copies == want && d.device[DSA_CNT_MEMMOVE] == want,
+	       "-> node 1: %llu copies per %zu KiB folio on a %u KiB WQ: %llu (device %llu)",
+	       per_folio, run->region.folio_size >> 10, run->xfer_kib, copies,
 	       (unsigned long long)d.device[DSA_CNT_MEMMOVE]);
 	check_accounting(run, &d, 1);
 }
@@ -1132,6 +1157,148 @@ static void scenario_batch(struct run *run)
 	       "-> node 1: the device ran %llu batch descriptors of %llu members in all",
 	       (unsigned long long)d.device[DSA_CNT_BATCH],
 	       (unsigned long long)d.device[DSA_CNT_BATCH_DESCS]);
+}
+
+/*
+ * Members failing inside batches: the device fails every 5th copy, so the
+ * batches that hold one complete with status 0x05 and the failed members'
+ * completion records. Exactly those folios must fall back (not every folio
+ * of a failed batch), and the failures must cost no extra portal write or
+ * interrupt: nothing is resubmitted to the device.
+ */
+static void scenario_batch_errors(struct run *run)
+{
+	unsigned long long portal_writes, interrupts, max_batch = 0;
+	unsigned int want, nr = run->region.nr_folios;
+	struct counts d;
+
+	knob_read_u64(DSA_BUS "wq0.0/max_batch_size", &max_batch);
+	want = max_batch ? (nr + max_batch - 1) / max_batch : 0;
+	dsa_dev_write32(&dev, DSA_EMU_ERR_EVERY, 5);
+	move_verified(run, 1, 1, &d);
+	portal_writes = d.device[DSA_CNT_SUBMITTED] + d.device[DSA_CNT_WQ_FULL] +
+			d.device[DSA_CNT_DROPPED];
+	interrupts = d.device[DSA_CNT_COMP_INTR];
+	tap_ok(d.failed > 0 && d.failed == d.device[DSA_CNT_INJ_ERRORS] &&
+	       d.offloaded + d.failed == nr,
+	       "-> node 1: the %llu folios whose member failed fell back, no more (%llu offloaded,"
+	       " %llu errors injected)", d.failed, d.offloaded,
+	       (unsigned long long)d.device[DSA_CNT_INJ_ERRORS]);
+	tap_ok(max_batch >= 2 && portal_writes == want && interrupts == want,
+	       "-> node 1: %llu portal writes and %llu interrupts for %u folios, want %u each",
+	       portal_writes, interrupts, nr, want);
+	dsa_dev_faults_off(&dev);
+	move_verified(run, 0, 1, &d);
+	check_accounting(run, &d, 0);
+}
+
+/*
+ * Where the device writes the destinations: the cache control flag on
+ * every copy with dst_hint=cache, on none with memory, and on none with
+ * auto for move_pages() (MR_SYSCALL: not read soon).
+ */
+static void dst_hint_move(struct run *run, const char *hint, int node, bool cache)
+{
+	unsigned long long memmoves, flagged;
+	struct counts d;
+
+	tap_ok(!knob_set(&saved, ENGINE "dst_hint", hint), "dst_hint=%s taken", hint);
+	move_verified(run, node, 1, &d);
+	memmoves = d.device[DSA_CNT_MEMMOVE];
+	flagged = d.device[DSA_CNT_CACHE_CONTROL];
+	tap_ok(memmoves >= run->region.nr_folios && flagged == (cache ? memmoves : 0),
+	       "-> node %d: dst_hint=%s: %llu of %llu MEMMOVEs asked for the cache, want %s",
+	       node, hint, flagged, memmoves, cache ? "all" : "none");
+}
+
+static void scenario_dst_hint(struct run *run)
+{
+	dst_hint_move(run, "cache", 1, true);
+	dst_hint_move(run, "memory", 0, false);
+	dst_hint_move(run, "auto", 1, false);
+}
+
+/* Set the engine's max_batch_copies, which takes effect when it is enabled. */
+static int engine_set_batch_copies(const char *copies)
+{
+	return knob_write(ENGINE "enabled", "0") ?:
+	       knob_write(ENGINE "max_batch_copies", copies) ?:
+	       knob_write(ENGINE "enabled", "1");
+}
+
+/* Work per 1000 folios, rounded to a tenth. */
+static double per_1000(unsigned long long count, unsigned int folios)
+{
+	return folios ? count * 1000.0 / folios : 0;
+}
+
+/*
+ * One row of the counts table: move the region to node 1 with the engine
+ * putting at most @copies copies in a descriptor, counting what it cost,
+ * then move it back (not counted).
+ */
+static void counts_row(struct run *run, const char *copies, const char *name, const char *label)
+{
+	unsigned long long descriptors, portal_writes, interrupts;
+	unsigned int nr = run->region.nr_folios;
+	const char *kind = mig_kind_name(run->kind);
+	struct kprobe_count maps;
+	long long map_calls = -1;
+	char key[96];
+	bool counting;
+	struct counts d;
+
+	if (!tap_ok(!engine_set_batch_copies(copies), "%s: max_batch_copies=%s taken", label,
+		    copies))
+		return;
+	counting = kprobe_count_start(&maps, "dsa_counts_map", "dma_map_page_attrs");
+	descriptors = engine_counter("descriptors");
+	move_verified(run, 1, 1, &d);
+	if (counting) {
+		map_calls = kprobe_count_read(&maps);
+		kprobe_count_stop(&maps);
+	}
+	descriptors = engine_counter("descriptors") - descriptors;
+	portal_writes = d.device[DSA_CNT_SUBMITTED] + d.device[DSA_CNT_WQ_FULL] +
+			d.device[DSA_CNT_DROPPED];
+	interrupts = d.device[DSA_CNT_COMP_INTR];
+	tap_diag("| %-4s | %-34s | %10.1f | %10.1f | %10.1f | %10.1f |", kind, label,
+		 per_1000(portal_writes, nr), per_1000(interrupts, nr), per_1000(descriptors, nr),
+		 map_calls < 0 ? -1.0 : per_1000(map_calls, nr));
+	snprintf(key, sizeof(key), "%s_%s_per_1000_folios", kind, name);
+	tap_metric(key, "portal_writes=%.1f interrupts=%.1f callbacks=%.1f dma_map_calls=%.1f",
+		   per_1000(portal_writes, nr), per_1000(interrupts, nr),
+		   per_1000(descriptors, nr), map_calls < 0 ? -1.0 : per_1000(map_calls, nr));
+	if (run->kind == MIG_KIND_4K && nr == 512) {
+		snprintf(key, sizeof(key), "submissions_per_512_folio_batch_%s", name);
+		tap_metric(key, "%llu", portal_writes);
+	}
+	move_verified(run, 0, 1, &d);
+}
+
+/*
+ * The counts table (a benchmark): the same move with one descriptor per
+ * copy, as before batch descriptors, and with batch descriptors. Emulated
+ * time is not DSA time; these counts are what decides hardware speed.
+ */
+static void scenario_counts(struct run *run)
+{
+	unsigned long long max_batch = 0;
+	char saved_copies[KNOB_VALUE_MAX] = "512";
+
+	knob_read_u64(DSA_BUS "wq0.0/max_batch_size", &max_batch);
+	knob_read(ENGINE "max_batch_copies", saved_copies, sizeof(saved_copies));
+	tap_diag("%zu %s folios, WQ max batch size %llu; per 1000 folios (QEMU TCG: counts, not"
+		 " speed):", run->region.nr_folios, mig_kind_name(run->kind), max_batch);
+	tap_diag("| kind | %-34s | %10s | %10s | %10s | %10s |", "descriptors", "portal wr",
+		 "interrupts", "callbacks", "dma maps");
+	counts_row(run, "1", "one_per_copy", "one per copy (before)");
+	counts_row(run, "512", "batched", "batch descriptors (after)");
+	if (run->kind == MIG_KIND_4K && max_batch)
+		tap_diag("submissions per 512-folio batch: want ceil(512 / %llu) = %llu", max_batch,
+			 (512 + max_batch - 1) / max_batch);
+	tap_ok(!engine_set_batch_copies(saved_copies), "max_batch_copies back to %s",
+	       saved_copies);
 }
 
 /* ---- the guest IOMMU ---- */
@@ -1301,13 +1468,17 @@ static void iommu_engine_faults(struct run *run, int node, uint32_t target)
 	dsa_dev_write32(&dev, DSA_EMU_XLAT_EVERY, 0);
 	check_accounting(run, &d, node);
 	injected = d.device[DSA_CNT_INJ_XLAT];
+	/* Error completions: the faulted copies, and the batches that held them. */
 	tap_ok(injected > 0 && d.failed > 0 && d.offloaded + d.failed == run->region.nr_folios &&
-	       d.failed == injected && d.device[DSA_CNT_ERRORS] == injected &&
+	       d.failed == injected && d.device[DSA_CNT_ERRORS] >= injected &&
+	       d.device[DSA_CNT_ERRORS] <= injected + d.device[DSA_CNT_BATCH] &&
 	       d.device[DSA_CNT_XLAT_FAULTS] >= injected,
-	       "-> node %d: %llu descriptors with an unmapped %s faulted (%llu refused"
-	       " accesses), idxd failed them: %llu folios fell back, %llu offloaded", node,
-	       (unsigned long long)injected, what,
-	       (unsigned long long)d.device[DSA_CNT_XLAT_FAULTS], d.failed, d.offloaded);
+	       "-> node %d: %llu copies with an unmapped %s faulted (%llu refused accesses,"
+	       " %llu error completions in %llu batches), idxd failed them: %llu folios fell"
+	       " back, %llu offloaded", node, (unsigned long long)injected, what,
+	       (unsigned long long)d.device[DSA_CNT_XLAT_FAULTS],
+	       (unsigned long long)d.device[DSA_CNT_ERRORS],
+	       (unsigned long long)d.device[DSA_CNT_BATCH], d.failed, d.offloaded);
 }
 
 static void scenario_iommu_fault(struct run *run)
@@ -1337,7 +1508,8 @@ static int wq_setup(const struct run *run)
 			 run->xfer_kib * 1024);
 		return wq_reconfigure(options);
 	}
-	if (run->scenario == SC_BATCH) {
+	if (run->scenario == SC_BATCH || run->scenario == SC_BATCH_ERRORS ||
+	    run->scenario == SC_COUNTS) {
 		if (!run->max_batch)
 			return wq_reconfigure("--wq-size=32");
 		snprintf(options, sizeof(options), "--wq-size=32 --max-batch-size=%u",
@@ -1368,7 +1540,8 @@ static int plan_for(enum scenario scenario, enum gone_how how)
 		[SC_SMALL_WQ] = 2 + 2 + 2 + 1 + 1 + 2, [SC_XFER] = 2 + 2 + 2,
 		[SC_HALT] = 3 + 2 + 1 + 1 + 1 + 1 + 2 + 1,
 		[SC_NODE] = 1 + 1 + 2 + 1 + 2 + 1 + 1, [SC_REORDER] = 2 * 5,
-		[SC_BATCH] = 2 + 4,
+		[SC_BATCH] = 2 + 4, [SC_BATCH_ERRORS] = 2 + 2 + 2 + 2,
+		[SC_COUNTS] = 2 * (1 + 2 + 2) + 1, [SC_DST_HINT] = 3 * (1 + 2 + 1),
 	};
 
 	/* The first point, and for the engine's scenarios setup and teardown. */
@@ -1529,6 +1702,15 @@ int main(int argc, char **argv)
 		case SC_BATCH:
 			scenario_batch(&run);
 			break;
+		case SC_BATCH_ERRORS:
+			scenario_batch_errors(&run);
+			break;
+		case SC_COUNTS:
+			scenario_counts(&run);
+			break;
+		case SC_DST_HINT:
+			scenario_dst_hint(&run);
+			break;
 		default:
 			scenario_xfer(&run);
 			break;
@@ -1542,7 +1724,8 @@ int main(int argc, char **argv)
 		err = err ?: dsa_wq_down(true);
 	/* A WQ configured for this scenario only: back to idxd's defaults. */
 	if (run.scenario == SC_SMALL_WQ || run.scenario == SC_XFER || run.scenario == SC_HALT ||
-	    run.scenario == SC_REORDER || run.scenario == SC_BATCH)
+	    run.scenario == SC_REORDER || run.scenario == SC_BATCH ||
+	    run.scenario == SC_BATCH_ERRORS || run.scenario == SC_COUNTS)
 		err = err ?: dsa_run("accel-config disable-device --force dsa0");
 	err = err ?: engine_unload();
 	tap_ok(!err, "teardown: knobs restored, WQ disabled, engine unloaded");

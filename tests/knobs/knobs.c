@@ -28,8 +28,9 @@
  * dsa.*
  *	The same for migrate_copy/dsa/ (module idxd_migrate_copy; enabled=1
  *	takes a channel of the software provider memcpy_test_dma with
- *	any_provider=1), plus: any_provider, max_channels and
- *	max_transfer_bytes fail with EBUSY while the engine is enabled and
+ *	any_provider=1), plus: any_provider, max_channels,
+ *	max_transfer_bytes and max_batch_copies fail with EBUSY while the
+ *	engine is enabled and
  *	timeout_ms does not; the engine knob takes "dsa" only while the DSA
  *	engine is registered and returns to auto when it goes.
  * unprivileged.*
@@ -430,6 +431,32 @@ static const struct good_value max_transfer_good[] = {
 	{ NULL, NULL },
 };
 
+static const struct bad_input max_batch_copies_bad[] = {
+	BAD("0", "0, below the minimum 1"),
+	BAD("513", "513, above the maximum 512"),
+	BAD("4294967296", "2^32"),
+	BAD("0x20", "hexadecimal"),
+	BAD("-1", "negative"),
+	{ NULL, 0, NULL },
+};
+
+static const struct good_value max_batch_copies_good[] = {
+	{ "1", "1" }, { "512\n", "512" }, { "32", "32" }, { NULL, NULL },
+};
+
+static const struct bad_input dst_hint_bad[] = {
+	BAD("Cache", "a hint in capitals"),
+	BAD("cache memory", "two hints"),
+	BAD("llc", "an unknown hint"),
+	BAD(" cache", "a leading blank"),
+	BAD("cache\n\n", "two newlines"),
+	{ NULL, 0, NULL },
+};
+
+static const struct good_value dst_hint_good[] = {
+	{ "cache", "cache" }, { "memory\n", "memory" }, { "auto", "auto" }, { NULL, NULL },
+};
+
 /* Every writable file of migrate_copy/ and dsa/: a new one needs a case here. */
 static const struct knob_case knob_cases[] = {
 	{ "enabled", READ_EXACT, "1", bool_bad, core_enabled_good, false },
@@ -441,6 +468,9 @@ static const struct knob_case knob_cases[] = {
 	{ "dsa/timeout_ms", READ_EXACT, "500", timeout_bad, timeout_good, false },
 	{ "dsa/max_transfer_bytes", READ_EXACT, "65536", max_transfer_bad, max_transfer_good,
 	  false },
+	{ "dsa/max_batch_copies", READ_EXACT, "16", max_batch_copies_bad, max_batch_copies_good,
+	  false },
+	{ "dsa/dst_hint", READ_CHOICES, "memory", dst_hint_bad, dst_hint_good, false },
 	{ "dsa/enabled", READ_EXACT, "1", bool_bad, dsa_bool_good, true },
 };
 
@@ -865,6 +895,16 @@ TEST_F_TIMEOUT(dsa, max_transfer_bytes_refuses_bad_writes_and_takes_4096_to_1GiB
 	EXPECT_EQ(0, check_knob("dsa/max_transfer_bytes"));
 }
 
+TEST_F_TIMEOUT(dsa, max_batch_copies_refuses_bad_writes_and_takes_1_to_512, 120)
+{
+	EXPECT_EQ(0, check_knob("dsa/max_batch_copies"));
+}
+
+TEST_F_TIMEOUT(dsa, dst_hint_refuses_bad_writes_and_takes_its_names, 120)
+{
+	EXPECT_EQ(0, check_knob("dsa/dst_hint"));
+}
+
 TEST_F_TIMEOUT(dsa, enabled_refuses_bad_writes_and_takes_bools, 180)
 {
 	EXPECT_EQ(0, check_knob("dsa/enabled"));
@@ -915,6 +955,9 @@ TEST_F_TIMEOUT(dsa, apply_at_enable_knobs_are_busy_while_enabled, 120)
 	      "dsa/max_channels: fails with EBUSY while the engine is enabled, value unchanged");
 	check(up && refuses("dsa/max_transfer_bytes", "8192", EBUSY),
 	      "dsa/max_transfer_bytes: fails with EBUSY while the engine is enabled,"
+	      " value unchanged");
+	check(up && refuses("dsa/max_batch_copies", "8", EBUSY),
+	      "dsa/max_batch_copies: fails with EBUSY while the engine is enabled,"
 	      " value unchanged");
 	err = knob_set(&saved, CORE "dsa/timeout_ms", "1500");
 	check(up && !err && !knob_read(CORE "dsa/timeout_ms", value, sizeof(value)) &&

@@ -61,6 +61,8 @@ enum dsa_counter {
 	DSA_CNT_FLRS,		/* function-level resets */
 	DSA_CNT_REORDER_DELAYED,	/* held longer by reorder injection */
 	DSA_CNT_REORDERS,	/* completed before an older one of their WQ */
+	DSA_CNT_HUNG_BATCHES,	/* batches held forever by a hung member */
+	DSA_CNT_CACHE_CONTROL,	/* MEMMOVEs with cache control (to cache) */
 	DSA_CNT_NR
 };
 

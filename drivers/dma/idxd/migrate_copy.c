@@ -7,11 +7,14 @@
  * Channels are taken when the engine is enabled, and again whenever a work
  * queue comes up, and kept with their descriptors preallocated: a batch
  * runs with its folios locked and must not allocate with reclaim. A batch
- * maps every folio, splits it into transfers as large as the work queue
- * takes, spreads them over the channels (those on the destination node,
- * else all, starting where the last batch of this CPU stopped), waits for all
- * of them with a timeout, and derives each folio's result from its own
- * descriptors.
+ * maps every folio, splits it into copies as large as the work queue takes,
+ * puts as many copies in each descriptor as the channel's vectored memcpy
+ * takes (on DSA, one BATCH descriptor: one portal write and one interrupt
+ * for up to the work queue's max_batch_size copies), spreads the
+ * descriptors over the channels (those on the destination node, else all,
+ * starting where the last batch of this CPU stopped), waits for all of
+ * them with a timeout, and derives each folio's result from its own copies:
+ * a failed member of a batch sends only its folio to the CPU.
  *
  * Nothing waits without bound. The engine never has more descriptors
  * outstanding on an idxd work queue than the queue has slots (its budget),
@@ -39,6 +42,7 @@
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/migrate_copy.h>
+#include <linux/migrate_mode.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
@@ -52,8 +56,12 @@
 #include "idxd.h"
 #include "migrate_copy.h"
 
-/* Descriptors per channel: a batch holds at most HPAGE_PMD_NR folios. */
-#define DSA_COPY_DESCS_PER_CHANNEL	(2 * HPAGE_PMD_NR)
+/* Copies per channel: a batch holds at most HPAGE_PMD_NR folios. */
+#define DSA_COPY_COPIES_PER_CHANNEL	(2 * HPAGE_PMD_NR)
+/* Fewest descriptors per channel, however many copies each takes. */
+#define DSA_COPY_MIN_DESCS		16
+/* Most copies in one descriptor. */
+#define DSA_COPY_MAX_COPIES		HPAGE_PMD_NR
 /* Consecutive NULL preps after which a channel counts as disabled. */
 #define DSA_COPY_NULL_PREPS_BROKEN	8
 /* Quarantined descriptors after which a channel counts as losing completions. */
@@ -63,6 +71,7 @@ struct dsa_copy_config dsa_copy_config = {
 	.max_channels = 4,
 	.timeout_ms = 1000,
 	.max_transfer_bytes = SZ_2M,
+	.max_batch_copies = DSA_COPY_MAX_COPIES,
 };
 struct dsa_copy_stats dsa_copy_stats;
 DEFINE_MUTEX(dsa_copy_lock);
@@ -139,18 +148,25 @@ static struct dsa_copy_desc *dsa_copy_desc_get(struct dsa_copy_channel *channel)
 	} else if (channel->outstanding < channel->budget) {
 		desc = list_first_entry(&channel->free, struct dsa_copy_desc, node);
 		list_del_init(&desc->node);
+		channel->nr_free--;
 		channel->outstanding++;
 	}
 	spin_unlock_irqrestore(&channel->lock, flags);
 	return desc;
 }
 
+static void dsa_copy_unmap_copy(struct device *dev, struct dma_memcpy_vec *vec)
+{
+	dma_unmap_page(dev, vec->src, vec->len, DMA_TO_DEVICE);
+	dma_unmap_page(dev, vec->dst, vec->len, DMA_FROM_DEVICE);
+}
+
 static void dsa_copy_desc_unmap(struct dsa_copy_desc *desc)
 {
-	struct device *dev = desc->channel->dev;
+	unsigned int i;
 
-	dma_unmap_page(dev, desc->src_dma, desc->len, DMA_TO_DEVICE);
-	dma_unmap_page(dev, desc->dst_dma, desc->len, DMA_FROM_DEVICE);
+	for (i = 0; i < desc->nr; i++)
+		dsa_copy_unmap_copy(desc->channel->dev, &desc->vec[i]);
 }
 
 /*
@@ -165,6 +181,7 @@ static void dsa_copy_desc_put(struct dsa_copy_desc *desc, bool slot)
 
 	spin_lock_irqsave(&channel->lock, flags);
 	list_add(&desc->node, &channel->free);
+	channel->nr_free++;
 	channel->outstanding -= slot;
 	spin_unlock_irqrestore(&channel->lock, flags);
 }
@@ -206,16 +223,20 @@ static void dsa_copy_release_quarantined(struct dsa_copy_desc *desc)
 {
 	struct dsa_copy_channel *channel = desc->channel;
 	unsigned long flags;
+	unsigned int i;
 
 	dsa_copy_desc_unmap(desc);
-	folio_put(desc->src);
-	folio_put(desc->dst);
+	for (i = 0; i < desc->nr; i++) {
+		folio_put(desc->chunks[i].src);
+		folio_put(desc->chunks[i].dst);
+	}
 	atomic_long_inc(&dsa_copy_stats.released);
 
 	spin_lock_irqsave(&channel->lock, flags);
-	channel->quarantined_pages -= DIV_ROUND_UP(desc->len, PAGE_SIZE);
+	channel->quarantined_pages -= desc->pages;
 	channel->quarantined_descs--;
 	list_add(&desc->node, &channel->free);
+	channel->nr_free++;
 	spin_unlock_irqrestore(&channel->lock, flags);
 	atomic_inc(&dsa_copy_refs_to_drop);
 	schedule_work(&dsa_copy_reap_work);
@@ -277,18 +298,21 @@ static bool dsa_copy_channel_up(struct dsa_copy_channel *channel)
 	return true;
 }
 
+/* A slot of the work queue, and a descriptor to put in it. */
 static bool dsa_copy_channel_has_room(struct dsa_copy_channel *channel)
 {
-	return READ_ONCE(channel->outstanding) < channel->budget;
+	return READ_ONCE(channel->outstanding) < channel->budget && READ_ONCE(channel->nr_free);
 }
 
 /*
- * A full channel frees room only if descriptors of running batches are in
- * flight on it; one full of quarantined descriptors does not.
+ * A full channel frees room only if some of its descriptors are neither
+ * free nor quarantined: in flight, or waiting for their batch to take
+ * their results. One full of quarantined descriptors does not.
  */
 static bool dsa_copy_channel_frees_room(struct dsa_copy_channel *channel)
 {
-	return READ_ONCE(channel->outstanding) > READ_ONCE(channel->quarantined_descs);
+	return channel->nr_descs - READ_ONCE(channel->nr_free) >
+	       READ_ONCE(channel->quarantined_descs);
 }
 
 /* Whether a channel is up and on node @nid (any node for NUMA_NO_NODE). */
@@ -355,25 +379,24 @@ static struct dsa_copy_channel *dsa_copy_pick_channel(int nid, unsigned int n,
 	}
 }
 
-static int dsa_copy_map(struct dsa_copy_desc *desc, struct folio *src, struct folio *dst,
-			size_t offset)
+/* Map @len bytes at @offset of both folios for one copy; -EIO if they do not map. */
+static int dsa_copy_map(struct device *dev, struct dma_memcpy_vec *vec, struct folio *src,
+			struct folio *dst, size_t offset, size_t len)
 {
-	struct device *dev = desc->channel->dev;
 	struct page *src_page = folio_page(src, offset >> PAGE_SHIFT);
 	struct page *dst_page = folio_page(dst, offset >> PAGE_SHIFT);
 
-	desc->src_dma = dma_map_page(dev, src_page, offset_in_page(offset), desc->len,
-				     DMA_TO_DEVICE);
-	if (dma_mapping_error(dev, desc->src_dma))
+	vec->len = len;
+	vec->src = dma_map_page(dev, src_page, offset_in_page(offset), len, DMA_TO_DEVICE);
+	if (dma_mapping_error(dev, vec->src))
 		return -EIO;
-	desc->dst_dma = dma_map_page(dev, dst_page, offset_in_page(offset), desc->len,
-				     DMA_FROM_DEVICE);
-	if (dma_mapping_error(dev, desc->dst_dma))
+	vec->dst = dma_map_page(dev, dst_page, offset_in_page(offset), len, DMA_FROM_DEVICE);
+	if (dma_mapping_error(dev, vec->dst))
 		goto unmap_src;
 	return 0;
 
 unmap_src:
-	dma_unmap_page(dev, desc->src_dma, desc->len, DMA_TO_DEVICE);
+	dma_unmap_page(dev, vec->src, len, DMA_TO_DEVICE);
 	return -EIO;
 }
 
@@ -400,31 +423,117 @@ static void dsa_copy_null_prep(struct dsa_copy_channel *channel)
 		dsa_copy_mark_broken(channel, "stopped taking descriptors");
 }
 
-/* Map and submit one chunk; on failure the descriptor is back in the pool. */
-static int dsa_copy_submit_chunk(struct dsa_copy_channel *channel, struct dsa_copy_wait *wait,
-				 struct list_head *inflight, struct migrate_copy_item *item,
-				 unsigned int index, size_t offset, size_t len)
+/*
+ * Where a batch stands while it fills descriptors: the folio next to copy,
+ * and how much of it is already in a descriptor.
+ */
+struct dsa_copy_cursor {
+	struct migrate_copy_batch *batch;
+	unsigned int item;
+	size_t offset;
+	unsigned long prep_flags;
+};
+
+/* The folio a failed copy belongs to goes to the CPU; skip what is left of it. */
+static void dsa_copy_fail_item(struct dsa_copy_cursor *cursor, unsigned int item, int error)
 {
+	struct migrate_copy_item *failed = &cursor->batch->items[item];
+
+	if (!failed->result)
+		failed->result = error;
+	if (cursor->item == item && cursor->offset) {
+		cursor->item++;
+		cursor->offset = 0;
+	}
+}
+
+/*
+ * Put the next copies of the batch into @desc: as many as the channel
+ * takes in one descriptor, but no more than @share bytes, each at most the
+ * channel's largest transfer. A copy that does not map sends its folio to
+ * the CPU.
+ */
+static void dsa_copy_fill_desc(struct dsa_copy_desc *desc, struct dsa_copy_cursor *cursor,
+			       size_t share)
+{
+	struct dsa_copy_channel *channel = desc->channel;
+	struct migrate_copy_batch *batch = cursor->batch;
+
+	desc->nr = 0;
+	desc->pages = 0;
+	while (desc->nr < channel->max_copies && (size_t)desc->pages << PAGE_SHIFT < share &&
+	       cursor->item < batch->nr) {
+		struct migrate_copy_item *item = &batch->items[cursor->item];
+		size_t size = folio_size(item->src);
+		size_t len = min(size - cursor->offset, channel->max_xfer);
+		struct dsa_copy_chunk *chunk = &desc->chunks[desc->nr];
+
+		if (dsa_copy_map(channel->dev, &desc->vec[desc->nr], item->src, item->dst,
+				 cursor->offset, len)) {
+			if (!item->result)
+				item->result = -EIO;
+			cursor->item++;
+			cursor->offset = 0;
+			continue;
+		}
+		chunk->src = item->src;
+		chunk->dst = item->dst;
+		chunk->item = cursor->item;
+		desc->nr++;
+		desc->pages += DIV_ROUND_UP(len, PAGE_SIZE);
+		cursor->offset += len;
+		if (cursor->offset == size) {
+			cursor->item++;
+			cursor->offset = 0;
+		}
+	}
+}
+
+/*
+ * Whether the device writes the batch's destinations to the cache: with
+ * NUMA balancing, the task that touched the page runs on its new node and
+ * reads it soon; a page demoted, compacted or moved by a system call is
+ * not read soon and should not push hotter lines out of the cache.
+ */
+static unsigned long dsa_copy_prep_flags(const struct migrate_copy_batch *batch)
+{
+	switch (READ_ONCE(dsa_copy_config.dst_hint)) {
+	case DSA_COPY_DST_CACHE:
+		return DMA_PREP_INTERRUPT | DMA_PREP_DST_CACHE;
+	case DSA_COPY_DST_MEMORY:
+		return DMA_PREP_INTERRUPT;
+	default:
+		return batch->reason == MR_NUMA_MISPLACED ?
+		       DMA_PREP_INTERRUPT | DMA_PREP_DST_CACHE : DMA_PREP_INTERRUPT;
+	}
+}
+
+static struct dma_async_tx_descriptor *dsa_copy_prep(struct dsa_copy_desc *desc,
+						     unsigned long flags)
+{
+	struct dsa_copy_channel *channel = desc->channel;
+
+	bitmap_zero(desc->failed, desc->nr);
+	if (channel->max_copies > 1)
+		return dmaengine_prep_dma_memcpy_vec(channel->chan, desc->vec, desc->nr,
+						     desc->failed, flags);
+	return dmaengine_prep_dma_memcpy(channel->chan, desc->vec[0].dst, desc->vec[0].src,
+					 desc->vec[0].len, flags);
+}
+
+/* Submit a filled descriptor; on failure its folios go to the CPU. */
+static int dsa_copy_submit_desc(struct dsa_copy_desc *desc, struct dsa_copy_wait *wait,
+				struct list_head *inflight, struct dsa_copy_cursor *cursor)
+{
+	struct dsa_copy_channel *channel = desc->channel;
 	struct dma_async_tx_descriptor *tx;
-	struct dsa_copy_desc *desc;
+	unsigned int i;
 	int ret;
 
-	desc = dsa_copy_desc_get(channel);
-	if (IS_ERR(desc))
-		return PTR_ERR(desc);
-	desc->src = item->src;
-	desc->dst = item->dst;
-	desc->len = len;
-	desc->item = index;
 	desc->done = false;
 	desc->result = -EINPROGRESS;
 	desc->wait = wait;
-	ret = dsa_copy_map(desc, item->src, item->dst, offset);
-	if (ret)
-		goto put_desc;
-
-	tx = dmaengine_prep_dma_memcpy(channel->chan, desc->dst_dma, desc->src_dma, len,
-				       DMA_PREP_INTERRUPT);
+	tx = dsa_copy_prep(desc, cursor->prep_flags);
 	if (!tx) {
 		dsa_copy_null_prep(channel);
 		ret = -ENODEV;
@@ -443,11 +552,13 @@ static int dsa_copy_submit_chunk(struct dsa_copy_channel *channel, struct dsa_co
 		goto unmap;
 	}
 	atomic_long_inc(&dsa_copy_stats.descriptors);
+	atomic_long_add(desc->nr, &dsa_copy_stats.copies);
 	return 0;
 
 unmap:
+	for (i = 0; i < desc->nr; i++)
+		dsa_copy_fail_item(cursor, desc->chunks[i].item, ret);
 	dsa_copy_desc_unmap(desc);
-put_desc:
 	dsa_copy_desc_put(desc, true);
 	return ret;
 }
@@ -461,31 +572,59 @@ static void dsa_copy_issue_pending(void)
 		dma_async_issue_pending(channel->chan);
 }
 
-/* Submit every chunk of one folio; returns 0 or why the CPU must copy it. */
-static int dsa_copy_submit_item(struct dsa_copy_wait *wait, struct list_head *inflight,
-				struct migrate_copy_item *item, unsigned int index,
-				unsigned int *rotor, unsigned long deadline)
+/* The bytes of a batch each channel gets: a small batch still uses them all. */
+static size_t dsa_copy_share(const struct migrate_copy_batch *batch)
 {
-	struct dsa_copy_channel *channel;
-	size_t offset, len, size = folio_size(item->src);
-	int ret;
+	unsigned int i, channels = max(READ_ONCE(dsa_copy_nr_channels), 1U);
+	size_t bytes = 0;
 
-	for (offset = 0; offset < size; offset += len) {
-		channel = dsa_copy_pick_channel(folio_nid(item->dst), (*rotor)++, deadline);
+	for (i = 0; i < batch->nr; i++)
+		bytes += folio_size(batch->items[i].src);
+	return DIV_ROUND_UP(bytes, channels);
+}
+
+/*
+ * Submit the whole batch, one descriptor of many copies at a time, to the
+ * channels in turn. What finds no channel or no descriptor in time goes to
+ * the CPU.
+ */
+static void dsa_copy_submit_batch(struct migrate_copy_batch *batch, struct dsa_copy_wait *wait,
+				  struct list_head *inflight, unsigned long deadline)
+{
+	struct dsa_copy_cursor cursor = {
+		.batch = batch,
+		.prep_flags = dsa_copy_prep_flags(batch),
+	};
+	unsigned int rotor = this_cpu_inc_return(dsa_copy_rotor);
+	size_t share = dsa_copy_share(batch);
+	struct dsa_copy_channel *channel;
+	struct dsa_copy_desc *desc;
+	unsigned int i;
+
+	while (cursor.item < batch->nr) {
+		struct migrate_copy_item *item = &batch->items[cursor.item];
+
+		channel = dsa_copy_pick_channel(folio_nid(item->dst), rotor++, deadline);
 		if (!channel)
-			return -ENODEV;
-		len = min(size - offset, channel->max_xfer);
-		ret = dsa_copy_submit_chunk(channel, wait, inflight, item, index, offset, len);
-		if (ret == -EBUSY) {
-			/* Another batch took the last slot: start the queues, try again. */
+			break;
+		desc = dsa_copy_desc_get(channel);
+		if (IS_ERR(desc)) {
+			/* Another batch took the last slot or descriptor: try again. */
 			dsa_copy_issue_pending();
-			len = 0;
 			continue;
 		}
-		if (ret)
-			return ret;
+		dsa_copy_fill_desc(desc, &cursor, share);
+		if (!desc->nr) {
+			dsa_copy_desc_put(desc, true);
+			continue;
+		}
+		dsa_copy_submit_desc(desc, wait, inflight, &cursor);
 	}
-	return 0;
+	this_cpu_write(dsa_copy_rotor, rotor);
+	/* No room, no channel: the CPU copies the rest, a folio partly submitted included. */
+	for (i = cursor.item; i < batch->nr; i++)
+		if (!batch->items[i].result)
+			batch->items[i].result = -ENODEV;
 }
 
 /* A descriptor that did not call back in time: hold what the device may touch. */
@@ -493,14 +632,18 @@ static void dsa_copy_quarantine(struct dsa_copy_desc *desc)
 {
 	struct dsa_copy_channel *channel = desc->channel;
 
+	unsigned int i;
+
 	lockdep_assert_held(&channel->lock);
 	desc->wait = NULL;
-	folio_get(desc->src);
-	folio_get(desc->dst);
+	for (i = 0; i < desc->nr; i++) {
+		folio_get(desc->chunks[i].src);
+		folio_get(desc->chunks[i].dst);
+	}
 	/* The migration core holds a reference for the running batch. */
 	__module_get(THIS_MODULE);
 	list_move_tail(&desc->node, &channel->quarantine);
-	channel->quarantined_pages += DIV_ROUND_UP(desc->len, PAGE_SIZE);
+	channel->quarantined_pages += desc->pages;
 	channel->quarantined_descs++;
 	atomic_long_inc(&dsa_copy_stats.quarantined);
 }
@@ -518,38 +661,76 @@ static bool dsa_copy_channel_lost(struct dsa_copy_channel *channel)
 }
 
 /*
+ * Whether copy @i of a called-back descriptor failed: the provider marks
+ * the copies of a vectored memcpy it did not complete; when it marked none
+ * of a failed one, or has no vectored memcpy, all of them failed.
+ */
+static bool dsa_copy_failed(struct dsa_copy_desc *desc, unsigned int i)
+{
+	if (!desc->result)
+		return false;
+	return test_bit(i, desc->failed) || bitmap_empty(desc->failed, desc->nr);
+}
+
+/* The result of one descriptor for the folios of its copies. */
+static void dsa_copy_take_result(struct migrate_copy_batch *batch, struct dsa_copy_desc *desc,
+				 bool done)
+{
+	unsigned int i;
+
+	for (i = 0; i < desc->nr; i++) {
+		int *result = &batch->items[desc->chunks[i].item].result;
+
+		if (!done)
+			*result = -ETIMEDOUT;
+		else if (!*result && dsa_copy_failed(desc, i))
+			*result = -EIO;
+	}
+}
+
+/*
  * After the wait: take each descriptor's result, and quarantine the ones
- * that did not call back.
+ * that did not call back. A timed-out copy makes its folio time out, even
+ * if another of its copies failed.
  */
 static void dsa_copy_collect(struct migrate_copy_batch *batch, struct list_head *inflight)
 {
 	struct dsa_copy_desc *desc, *next;
 	unsigned long flags;
 
+	bool freed = false;
+
 	list_for_each_entry_safe(desc, next, inflight, node) {
 		struct dsa_copy_channel *channel = desc->channel;
-		struct migrate_copy_item *item = &batch->items[desc->item];
 		bool done;
 
+		/*
+		 * A quarantined descriptor is the late callback's once the lock
+		 * is dropped: take its results before.
+		 */
 		spin_lock_irqsave(&channel->lock, flags);
 		done = desc->done;
-		if (done)
+		if (done) {
 			list_del_init(&desc->node);
-		else
+		} else {
+			dsa_copy_take_result(batch, desc, false);
 			dsa_copy_quarantine(desc);
+		}
 		spin_unlock_irqrestore(&channel->lock, flags);
 
 		if (!done) {
-			item->result = -ETIMEDOUT;
 			if (dsa_copy_channel_lost(channel))
 				dsa_copy_mark_broken(channel, "is losing completions");
 			continue;
 		}
-		if (desc->result && item->result != -ETIMEDOUT)
-			item->result = desc->result;
+		dsa_copy_take_result(batch, desc, true);
 		dsa_copy_desc_unmap(desc);
 		dsa_copy_desc_put(desc, false);
+		freed = true;
 	}
+	/* Batches waiting for a descriptor may find one now. */
+	if (freed)
+		dsa_copy_room_freed();
 }
 
 static void dsa_copy_count(struct migrate_copy_batch *batch)
@@ -576,18 +757,17 @@ static int dsa_copy_batch(struct migrate_copy_engine *engine, struct migrate_cop
 {
 	unsigned long deadline = jiffies +
 				 msecs_to_jiffies(READ_ONCE(dsa_copy_config.timeout_ms));
-	unsigned int i, failed = 0, rotor = this_cpu_inc_return(dsa_copy_rotor);
+	unsigned int i, failed = 0;
 	struct dsa_copy_wait wait;
 	LIST_HEAD(inflight);
 	int srcu_index;
 
 	init_completion(&wait.done);
 	atomic_set(&wait.pending, 1);
-	srcu_index = srcu_read_lock(&dsa_copy_srcu);
 	for (i = 0; i < batch->nr; i++)
-		batch->items[i].result = dsa_copy_submit_item(&wait, &inflight, &batch->items[i],
-							      i, &rotor, deadline);
-	this_cpu_write(dsa_copy_rotor, rotor);
+		batch->items[i].result = 0;
+	srcu_index = srcu_read_lock(&dsa_copy_srcu);
+	dsa_copy_submit_batch(batch, &wait, &inflight, deadline);
 	dsa_copy_issue_pending();
 	if (!atomic_dec_and_test(&wait.pending) && dsa_copy_time_left(deadline))
 		wait_for_completion_timeout(&wait.done, dsa_copy_time_left(deadline));
@@ -630,7 +810,8 @@ static unsigned int dsa_copy_wq_slots_held(struct idxd_wq *wq)
  * The largest transfer and the most descriptors outstanding: an idxd work
  * queue's own maximum transfer, and its slots but one, less those still
  * held by quarantined descriptors of a channel given back; for another
- * provider, its max segment size and the descriptor pool. idxd frees a
+ * provider, its max segment size; never more than the descriptors the
+ * engine holds for the channel. idxd frees a
  * slot right after the callback, in which the engine counts it free: one
  * slot kept spare means prep always finds one and never sleeps.
  */
@@ -640,7 +821,7 @@ static void dsa_copy_channel_limits(struct dsa_copy_channel *channel)
 	struct idxd_wq *wq = channel->wq;
 	unsigned int held;
 
-	channel->budget = DSA_COPY_DESCS_PER_CHANNEL;
+	channel->budget = channel->nr_descs;
 	if (wq) {
 		max_xfer = min3(max_xfer, (size_t)wq->max_xfer_bytes,
 				(size_t)wq->idxd->max_xfer_bytes);
@@ -653,21 +834,66 @@ static void dsa_copy_channel_limits(struct dsa_copy_channel *channel)
 	channel->max_xfer = max_t(size_t, rounddown(max_xfer, PAGE_SIZE), PAGE_SIZE);
 }
 
+/*
+ * Copies per descriptor: the channel's vectored memcpy, if it has one, up
+ * to the knob; descriptors: enough for two batches of 4K folios, and never
+ * fewer than DSA_COPY_MIN_DESCS.
+ */
+static void dsa_copy_channel_size(struct dsa_copy_channel *channel)
+{
+	unsigned int copies = min(dma_memcpy_vec_max(channel->chan),
+				  READ_ONCE(dsa_copy_config.max_batch_copies));
+
+	channel->max_copies = clamp(copies, 1U, DSA_COPY_MAX_COPIES);
+	channel->nr_descs = max(DSA_COPY_COPIES_PER_CHANNEL / channel->max_copies,
+				DSA_COPY_MIN_DESCS);
+}
+
+static void dsa_copy_channel_free(struct dsa_copy_channel *channel)
+{
+	pr_debug("freed %s\n", channel->name);
+	bitmap_free(channel->failed_bits);
+	kvfree(channel->vecs);
+	kvfree(channel->chunks);
+	kvfree(channel->descs);
+	kfree(channel);
+}
+
+/* The descriptors and what they point to, all free. */
+static int dsa_copy_channel_alloc_descs(struct dsa_copy_channel *channel, int nid)
+{
+	unsigned int i, copies = channel->nr_descs * channel->max_copies;
+	unsigned int longs = BITS_TO_LONGS(channel->max_copies);
+
+	channel->descs = kvcalloc_node(channel->nr_descs, sizeof(*channel->descs), GFP_KERNEL,
+				       nid);
+	channel->chunks = kvcalloc_node(copies, sizeof(*channel->chunks), GFP_KERNEL, nid);
+	channel->vecs = kvcalloc_node(copies, sizeof(*channel->vecs), GFP_KERNEL, nid);
+	channel->failed_bits = bitmap_zalloc_node(channel->nr_descs * longs * BITS_PER_LONG,
+						  GFP_KERNEL, nid);
+	if (!channel->descs || !channel->chunks || !channel->vecs || !channel->failed_bits)
+		return -ENOMEM;
+	for (i = 0; i < channel->nr_descs; i++) {
+		struct dsa_copy_desc *desc = &channel->descs[i];
+
+		desc->channel = channel;
+		desc->chunks = &channel->chunks[i * channel->max_copies];
+		desc->vec = &channel->vecs[i * channel->max_copies];
+		desc->failed = &channel->failed_bits[i * longs];
+		list_add_tail(&desc->node, &channel->free);
+	}
+	channel->nr_free = channel->nr_descs;
+	return 0;
+}
+
 static struct dsa_copy_channel *dsa_copy_channel_create(struct dma_chan *chan)
 {
 	struct device *dev = chan->device->dev;
 	struct dsa_copy_channel *channel;
-	unsigned int i;
 
 	channel = kzalloc_node(sizeof(*channel), GFP_KERNEL, dev_to_node(dev));
 	if (!channel)
 		return NULL;
-	channel->descs = kvcalloc_node(DSA_COPY_DESCS_PER_CHANNEL, sizeof(*channel->descs),
-				       GFP_KERNEL, dev_to_node(dev));
-	if (!channel->descs) {
-		kfree(channel);
-		return NULL;
-	}
 	channel->chan = chan;
 	strscpy(channel->name, dma_chan_name(chan), sizeof(channel->name));
 	channel->dev = dev;
@@ -675,22 +901,16 @@ static struct dsa_copy_channel *dsa_copy_channel_create(struct dma_chan *chan)
 	channel->wq = dsa_copy_chan_wq(chan);
 	if (channel->wq)
 		channel->wq_dev = wq_confdev(channel->wq);
-	dsa_copy_channel_limits(channel);
 	spin_lock_init(&channel->lock);
 	INIT_LIST_HEAD(&channel->free);
 	INIT_LIST_HEAD(&channel->quarantine);
-	for (i = 0; i < DSA_COPY_DESCS_PER_CHANNEL; i++) {
-		channel->descs[i].channel = channel;
-		list_add_tail(&channel->descs[i].node, &channel->free);
+	dsa_copy_channel_size(channel);
+	if (dsa_copy_channel_alloc_descs(channel, channel->nid)) {
+		dsa_copy_channel_free(channel);
+		return NULL;
 	}
+	dsa_copy_channel_limits(channel);
 	return channel;
-}
-
-static void dsa_copy_channel_free(struct dsa_copy_channel *channel)
-{
-	pr_debug("freed %s\n", channel->name);
-	kvfree(channel->descs);
-	kfree(channel);
 }
 
 /* Release every quarantined descriptor: the device cannot touch them now. */
@@ -772,8 +992,10 @@ static int dsa_copy_take_channels(void)
 		}
 		list_add_tail_rcu(&channel->list, &dsa_copy_channels);
 		dsa_copy_nr_channels++;
-		pr_debug("took %s on node %d, %zu bytes per transfer, %u outstanding\n",
-			 channel->name, channel->nid, channel->max_xfer, channel->budget);
+		pr_debug("took %s on node %d, %zu bytes per copy, %u copies per descriptor\n",
+			 channel->name, channel->nid, channel->max_xfer, channel->max_copies);
+		pr_debug("%s: %u descriptors outstanding at most\n", channel->name,
+			 channel->budget);
 	}
 	return dsa_copy_nr_channels ? 0 : -ENODEV;
 }
@@ -959,9 +1181,10 @@ unsigned long dsa_copy_quarantined_pages(void)
 static void dsa_copy_show_channel(struct seq_file *m, struct dsa_copy_channel *channel,
 				  const char *state)
 {
-	seq_printf(m, "%s node=%d max_transfer=%zu budget=%u outstanding=%u quarantined_pages=%lu %s\n",
-		   channel->name, channel->nid, channel->max_xfer, channel->budget,
-		   READ_ONCE(channel->outstanding), READ_ONCE(channel->quarantined_pages), state);
+	seq_printf(m, "%s node=%d max_transfer=%zu max_copies=%u budget=%u outstanding=%u ",
+		   channel->name, channel->nid, channel->max_xfer, channel->max_copies,
+		   channel->budget, READ_ONCE(channel->outstanding));
+	seq_printf(m, "quarantined_pages=%lu %s\n", READ_ONCE(channel->quarantined_pages), state);
 }
 
 static int dsa_copy_channels_show(struct seq_file *m, void *unused)

@@ -17,30 +17,41 @@ struct folio;
 struct idxd_wq;
 
 /**
- * struct dsa_copy_desc - one DMA descriptor of a batch, preallocated
+ * struct dsa_copy_chunk - one copy of a descriptor: a folio, or part of one
+ * @src: source folio; referenced while quarantined.
+ * @dst: destination folio; referenced while quarantined.
+ * @item: index of the folio in the batch.
+ */
+struct dsa_copy_chunk {
+	struct folio *src;
+	struct folio *dst;
+	unsigned int item;
+};
+
+/**
+ * struct dsa_copy_desc - one DMA transaction of a batch, preallocated
  * @node: entry in its channel's free list, a batch's list of descriptors
  *	in flight, or its channel's quarantine.
  * @channel: the channel it belongs to.
  * @wait: the batch waiting for it; NULL once the batch gave up on it.
- * @src: source folio of the chunk; referenced while quarantined.
- * @dst: destination folio of the chunk; referenced while quarantined.
- * @src_dma: DMA address of the chunk in @src.
- * @dst_dma: DMA address of the chunk in @dst.
- * @len: bytes of the chunk.
- * @item: index of the folio in the batch.
- * @result: 0 or a negative errno, once @done.
+ * @chunks: its copies, @nr of them.
+ * @vec: DMA addresses and length of each copy.
+ * @failed: the copies the provider did not complete, when @result is set;
+ *	for a vectored memcpy, the provider sets the bits.
+ * @nr: copies in the descriptor.
+ * @pages: pages of the destinations, counted while quarantined.
+ * @result: 0 or -EIO, once @done.
  * @done: the provider called back.
  */
 struct dsa_copy_desc {
 	struct list_head node;
 	struct dsa_copy_channel *channel;
 	struct dsa_copy_wait *wait;
-	struct folio *src;
-	struct folio *dst;
-	dma_addr_t src_dma;
-	dma_addr_t dst_dma;
-	size_t len;
-	unsigned int item;
+	struct dsa_copy_chunk *chunks;
+	struct dma_memcpy_vec *vec;
+	unsigned long *failed;
+	unsigned int nr;
+	unsigned int pages;
 	int result;
 	bool done;
 };
@@ -67,11 +78,15 @@ struct dsa_copy_wait {
  * @wq: the idxd work queue behind @chan, NULL for another provider.
  * @wq_dev: the work queue's device on the dsa bus, whose driver unbinding
  *	means the channel goes away; NULL for another provider.
- * @max_xfer: largest transfer of one descriptor.
+ * @max_xfer: largest transfer of one copy.
+ * @max_copies: most copies in one descriptor: a vectored memcpy's (one DSA
+ *	batch descriptor), or 1 for a provider without DMA_MEMCPY_VEC.
+ * @nr_descs: descriptors in @descs.
  * @budget: most descriptors outstanding at once: the work queue's slots.
  * @lock: protects @free, @quarantine, @outstanding, the quarantine counts
  *	and the descriptors' @wait and @done against the provider's callbacks.
  * @free: descriptors not in use.
+ * @nr_free: descriptors in @free.
  * @quarantine: descriptors a batch gave up on after a timeout; they keep
  *	both folios referenced and mapped, their slot, and a module
  *	reference, until the device can no longer touch them.
@@ -83,6 +98,9 @@ struct dsa_copy_wait {
  * @broken: not used again: another provider's channel that stopped taking
  *	descriptors or is losing completions.
  * @descs: the preallocated descriptors.
+ * @chunks: their copies, @max_copies each.
+ * @vecs: their DMA addresses, @max_copies each.
+ * @failed_bits: their bitmaps of failed copies.
  * @list: entry in the engine's list of channels, or of retired ones.
  */
 struct dsa_copy_channel {
@@ -93,9 +111,12 @@ struct dsa_copy_channel {
 	struct idxd_wq *wq;
 	struct device *wq_dev;
 	size_t max_xfer;
+	unsigned int max_copies;
+	unsigned int nr_descs;
 	unsigned int budget;
 	spinlock_t lock;
 	struct list_head free;
+	unsigned int nr_free;
 	struct list_head quarantine;
 	unsigned int outstanding;
 	unsigned long quarantined_pages;
@@ -103,7 +124,26 @@ struct dsa_copy_channel {
 	atomic_t null_preps;
 	bool broken;
 	struct dsa_copy_desc *descs;
+	struct dsa_copy_chunk *chunks;
+	struct dma_memcpy_vec *vecs;
+	unsigned long *failed_bits;
 	struct list_head list;
+};
+
+/**
+ * enum dsa_copy_dst_hint - where the device writes the destinations
+ * @DSA_COPY_DST_AUTO: to the cache for NUMA balancing (a promotion, or a
+ *	page moving to the node of the task that touched it), to memory for
+ *	everything else.
+ * @DSA_COPY_DST_MEMORY: to memory.
+ * @DSA_COPY_DST_CACHE: to the cache.
+ * @DSA_COPY_NR_DST_HINTS: number of hints.
+ */
+enum dsa_copy_dst_hint {
+	DSA_COPY_DST_AUTO,
+	DSA_COPY_DST_MEMORY,
+	DSA_COPY_DST_CACHE,
+	DSA_COPY_NR_DST_HINTS
 };
 
 /**
@@ -112,9 +152,13 @@ struct dsa_copy_channel {
  * @any_provider: take any DMA_MEMCPY channel, not only idxd's.
  * @max_channels: most channels to hold.
  * @timeout_ms: longest wait for a batch's descriptors.
- * @max_transfer_bytes: largest transfer per descriptor, also capped by the
+ * @max_transfer_bytes: largest transfer per copy, also capped by the
  *	work queue's maximum transfer size (another provider: its max
  *	segment size).
+ * @max_batch_copies: most copies per descriptor, also capped by the
+ *	channel's vectored memcpy (a DSA work queue's maximum batch size);
+ *	1 submits one descriptor per copy.
+ * @dst_hint: an enum dsa_copy_dst_hint.
  */
 struct dsa_copy_config {
 	bool enabled;
@@ -122,6 +166,8 @@ struct dsa_copy_config {
 	unsigned int max_channels;
 	unsigned int timeout_ms;
 	unsigned int max_transfer_bytes;
+	unsigned int max_batch_copies;
+	unsigned int dst_hint;
 };
 
 /**
@@ -136,6 +182,7 @@ struct dsa_copy_config {
  * @released: quarantined descriptors released: late callback, or their
  *	work queue reset.
  * @descriptors: descriptors submitted.
+ * @copies: copies submitted, in those descriptors.
  * @room_waits: times a batch waited for a slot because every channel was full.
  */
 struct dsa_copy_stats {
@@ -146,6 +193,7 @@ struct dsa_copy_stats {
 	atomic_long_t quarantined;
 	atomic_long_t released;
 	atomic_long_t descriptors;
+	atomic_long_t copies;
 	atomic_long_t room_waits;
 };
 

@@ -7,17 +7,20 @@
  *   any_provider        take any DMA_MEMCPY channel, not only idxd's (bool)
  *   max_channels        most channels to hold, 1..64
  *   timeout_ms          longest wait for a batch, 1..60000
- *   max_transfer_bytes  largest transfer per descriptor, 4096..1073741824
+ *   max_transfer_bytes  largest transfer per copy, 4096..1073741824
+ *   max_batch_copies    most copies per descriptor (one DSA batch), 1..512
+ *   dst_hint            where the device writes: auto, memory or cache
  *   nr_channels         read only: channels held (listed in debugfs,
  *                       migrate_copy_dsa/channels)
  *   quarantined_pages   read only: destination pages held after timeouts
  *   batches offloaded failed timed_out quarantined released descriptors
- *   room_waits
+ *   copies room_waits
  *                       read only: counters since load
  *
- * any_provider, max_channels and max_transfer_bytes apply when the engine
- * is enabled: changing them while it is returns -EBUSY. Bad input returns
- * -EINVAL and changes nothing; a bool is one whole kstrtobool word.
+ * any_provider, max_channels, max_transfer_bytes and max_batch_copies apply
+ * when the engine is enabled: changing them while it is returns -EBUSY. Bad
+ * input returns -EINVAL and changes nothing; a bool is one whole kstrtobool
+ * word.
  */
 
 #define pr_fmt(fmt) "idxd_migrate_copy: " fmt
@@ -33,6 +36,7 @@
 #define DSA_COPY_MAX_TIMEOUT_MS		60000
 #define DSA_COPY_MIN_TRANSFER		4096
 #define DSA_COPY_MAX_TRANSFER		(1U << 30)
+#define DSA_COPY_MAX_BATCH_COPIES	512
 
 static struct kobject *dsa_copy_kobj;
 
@@ -139,6 +143,51 @@ static ssize_t max_transfer_bytes_store(struct kobject *kobj, struct kobj_attrib
 				   DSA_COPY_MIN_TRANSFER, DSA_COPY_MAX_TRANSFER, true);
 }
 
+static ssize_t max_batch_copies_show(struct kobject *kobj, struct kobj_attribute *attr,
+				     char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(dsa_copy_config.max_batch_copies));
+}
+
+static ssize_t max_batch_copies_store(struct kobject *kobj, struct kobj_attribute *attr,
+				      const char *buf, size_t count)
+{
+	return dsa_copy_store_uint(buf, count, &dsa_copy_config.max_batch_copies, 1,
+				   DSA_COPY_MAX_BATCH_COPIES, true);
+}
+
+static const char * const dsa_copy_dst_hints[DSA_COPY_NR_DST_HINTS] = {
+	[DSA_COPY_DST_AUTO] = "auto",
+	[DSA_COPY_DST_MEMORY] = "memory",
+	[DSA_COPY_DST_CACHE] = "cache",
+};
+
+static ssize_t dst_hint_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	unsigned int hint = READ_ONCE(dsa_copy_config.dst_hint), i;
+	int len = 0;
+
+	for (i = 0; i < DSA_COPY_NR_DST_HINTS; i++)
+		len += sysfs_emit_at(buf, len, i == hint ? "%s[%s]" : "%s%s", i ? " " : "",
+				     dsa_copy_dst_hints[i]);
+	return len + sysfs_emit_at(buf, len, "\n");
+}
+
+/* One of the names, with at most a trailing newline. */
+static ssize_t dst_hint_store(struct kobject *kobj, struct kobj_attribute *attr,
+			      const char *buf, size_t count)
+{
+	int hint;
+
+	if (strnlen(buf, count) != count)
+		return -EINVAL;
+	hint = sysfs_match_string(dsa_copy_dst_hints, buf);
+	if (hint < 0)
+		return -EINVAL;
+	WRITE_ONCE(dsa_copy_config.dst_hint, hint);
+	return count;
+}
+
 static ssize_t nr_channels_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
 {
 	unsigned int count;
@@ -175,6 +224,7 @@ DSA_COPY_COUNTER(timed_out);
 DSA_COPY_COUNTER(quarantined);
 DSA_COPY_COUNTER(released);
 DSA_COPY_COUNTER(descriptors);
+DSA_COPY_COUNTER(copies);
 DSA_COPY_COUNTER(room_waits);
 
 static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
@@ -182,6 +232,8 @@ static struct kobj_attribute any_provider_attr = __ATTR_RW(any_provider);
 static struct kobj_attribute max_channels_attr = __ATTR_RW(max_channels);
 static struct kobj_attribute timeout_ms_attr = __ATTR_RW(timeout_ms);
 static struct kobj_attribute max_transfer_bytes_attr = __ATTR_RW(max_transfer_bytes);
+static struct kobj_attribute max_batch_copies_attr = __ATTR_RW(max_batch_copies);
+static struct kobj_attribute dst_hint_attr = __ATTR_RW(dst_hint);
 static struct kobj_attribute nr_channels_attr = __ATTR_RO(nr_channels);
 static struct kobj_attribute quarantined_pages_attr = __ATTR_RO(quarantined_pages);
 
@@ -191,6 +243,8 @@ static struct attribute *dsa_copy_attrs[] = {
 	&max_channels_attr.attr,
 	&timeout_ms_attr.attr,
 	&max_transfer_bytes_attr.attr,
+	&max_batch_copies_attr.attr,
+	&dst_hint_attr.attr,
 	&nr_channels_attr.attr,
 	&quarantined_pages_attr.attr,
 	&batches_attr.attr,
@@ -200,6 +254,7 @@ static struct attribute *dsa_copy_attrs[] = {
 	&quarantined_attr.attr,
 	&released_attr.attr,
 	&descriptors_attr.attr,
+	&copies_attr.attr,
 	&room_waits_attr.attr,
 	NULL,
 };
