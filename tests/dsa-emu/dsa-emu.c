@@ -1218,12 +1218,17 @@ static void scenario_dst_hint(struct run *run)
 	dst_hint_move(run, "auto", 1, false);
 }
 
-/* Set the engine's max_batch_copies, which takes effect when it is enabled. */
+/*
+ * Set the engine's max_batch_copies, which takes effect when it is
+ * enabled; the core's engine choice falls back to auto while the DSA
+ * engine is away, so choose it again.
+ */
 static int engine_set_batch_copies(const char *copies)
 {
 	return knob_write(ENGINE "enabled", "0") ?:
 	       knob_write(ENGINE "max_batch_copies", copies) ?:
-	       knob_write(ENGINE "enabled", "1");
+	       knob_write(ENGINE "enabled", "1") ?:
+	       knob_write(CORE "engine", "dsa");
 }
 
 /* Work per 1000 folios, rounded to a tenth. */
@@ -1262,6 +1267,8 @@ static void counts_row(struct run *run, const char *copies, const char *name, co
 	portal_writes = d.device[DSA_CNT_SUBMITTED] + d.device[DSA_CNT_WQ_FULL] +
 			d.device[DSA_CNT_DROPPED];
 	interrupts = d.device[DSA_CNT_COMP_INTR];
+	tap_ok(d.offloaded == nr, "-> node 1: %s: the engine copied all %u folios (%llu)", label,
+	       nr, d.offloaded);
 	tap_diag("| %-4s | %-34s | %10.1f | %10.1f | %10.1f | %10.1f |", kind, label,
 		 per_1000(portal_writes, nr), per_1000(interrupts, nr), per_1000(descriptors, nr),
 		 map_calls < 0 ? -1.0 : per_1000(map_calls, nr));
@@ -1541,7 +1548,7 @@ static int plan_for(enum scenario scenario, enum gone_how how)
 		[SC_HALT] = 3 + 2 + 1 + 1 + 1 + 1 + 2 + 1,
 		[SC_NODE] = 1 + 1 + 2 + 1 + 2 + 1 + 1, [SC_REORDER] = 2 * 5,
 		[SC_BATCH] = 2 + 4, [SC_BATCH_ERRORS] = 2 + 2 + 2 + 2,
-		[SC_COUNTS] = 2 * (1 + 2 + 2) + 1, [SC_DST_HINT] = 3 * (1 + 2 + 1),
+		[SC_COUNTS] = 2 * (1 + 2 + 1 + 2) + 1, [SC_DST_HINT] = 3 * (1 + 2 + 1),
 	};
 
 	/* The first point, and for the engine's scenarios setup and teardown. */
