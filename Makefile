@@ -39,7 +39,7 @@ QEMU       := $(shell tools/qemu-dsa/build.sh --path)
 
 export BUILD
 
-.PHONY: all deps source config kernel kernel-off guest-bin initramfs initramfs-off \
+.PHONY: all deps source config kernel kernel-deb kernel-off guest-bin initramfs initramfs-off \
 	initramfs-vanilla qemu run test bench stress vanilla \
 	series series-check static-checks host-tests fresh-check clean distclean help
 
@@ -122,6 +122,12 @@ stress: initramfs qemu
 
 vanilla: deps
 	@tools/kernel-tree.sh vanilla
+
+# Debian packages of our kernel for an operator's machine, from the host's
+# configuration (/boot/config-$(uname -r), or CONFIG=FILE) with
+# configs/operator/dsa-migrate.config merged in: tools/kernel-deb.sh.
+kernel-deb: deps
+	@tools/kernel-deb.sh $(if $(CONFIG),--config $(CONFIG))
 
 # FRESH_STEPS=all|source|deps, FRESH_CACHES=cold|host, FRESH_WORKTREE=1:
 # see tools/fresh-check.sh.

@@ -11,6 +11,14 @@
 #   static/kernel-doc     scripts/kernel-doc -Wall on every new .c/.h file
 #   static/w1-sparse      W=1 and sparse: clean on new objects, nothing beyond
 #                         the pristine tree on patched ones (object-checks.sh)
+#   static/kernel-deb-config
+#                         make kernel-deb's configuration step (kernel-deb.sh
+#                         --check-only) on x86_64_defconfig and on our test
+#                         kernel's configuration: every line of
+#                         configs/operator/dsa-migrate.config holds (the
+#                         feature and the DSA engine on, test-only options
+#                         off); and on a configuration without PCI it stops,
+#                         naming CONFIG_INTEL_IDXD
 #
 # A check that finds nothing to check (no patch, no file, no object) fails:
 # a green result must mean that something was checked. Sourced (as the host
@@ -105,12 +113,43 @@ kernel_doc() {
 	done
 }
 
+# kernel_deb_one LABEL CONFIG WANT: WANT is "holds", or the symbol a failure must name.
+kernel_deb_one() {
+	local label=$1 config=$2 want=$3 out rc=0
+	out=$("$TOP/tools/kernel-deb.sh" --check-only --no-source --config "$config" \
+		--obj "$work/obj-$label" 2>&1) || rc=$?
+	if [ "$want" = holds ] && [ "$rc" = 0 ]; then
+		printf 'ok\t%s: every line of the operator fragment holds\t\n' "$label"
+	elif [ "$want" != holds ] && [ "$rc" != 0 ] && printf '%s' "$out" | grep -q "wanted $want="; then
+		printf 'ok\t%s: refused, naming %s\t\n' "$label" "$want"
+	else
+		printf 'fail\t%s: want %s, exit %s\t%s\n' "$label" "$want" "$rc" \
+			"$(printf '%s' "$out" | tail -n 8 | oneline)"
+	fi
+}
+
+kernel_deb_config() {
+	local work
+	[ -f "$BUILD/src/Makefile" ] || return 0
+	work=$(mktemp -d "$BUILD/static-deb.XXXXXX") || return
+	if make -s -C "$BUILD/src" O="$work/defconfig" ARCH=x86_64 defconfig > "$work/log" 2>&1; then
+		kernel_deb_one defconfig "$work/defconfig/.config" holds
+		sed 's/^CONFIG_PCI=y$/# CONFIG_PCI is not set/' "$work/defconfig/.config" > "$work/nopci"
+		kernel_deb_one no-pci "$work/nopci" CONFIG_INTEL_IDXD
+	else
+		printf 'fail\tx86_64_defconfig\t%s\n' "$(tail -n 8 "$work/log" | oneline)"
+	fi
+	[ -f "$BUILD/obj/.config" ] && kernel_deb_one test-kernel "$BUILD/obj/.config" holds
+	rm -rf "$work"
+}
+
 main() {
 	[ -d "$PRISTINE" ] || { echo "static-checks: run make source first" >&2; exit 1; }
 	patches_apply | check patches-apply "patch in patches/series"
 	checkpatch | check checkpatch "patch in ${BUILD#$TOP/}/series"
 	kernel_doc | check kernel-doc ".c or .h file in $OVERLAY_DIRS"
 	"$TOP/tools/object-checks.sh" | check w1-sparse "object"
+	kernel_deb_config | check kernel-deb-config "configuration"
 	# The verdicts are in the TAP above; run.py fails a check whose block is missing.
 	exit 0
 }

@@ -422,7 +422,7 @@ def host_selftests():
 
 
 STATIC_CHECKS = ("static/patches-apply", "static/checkpatch", "static/kernel-doc",
-                 "static/w1-sparse")
+                 "static/w1-sparse", "static/kernel-deb-config")
 
 
 def static_results(paths):
