@@ -39,7 +39,7 @@ QEMU       := $(shell tools/qemu-dsa/build.sh --path)
 
 export BUILD
 
-.PHONY: all deps source config kernel kernel-deb kernel-off guest-bin initramfs initramfs-off \
+.PHONY: all deps source config kernel kernel-deb kernel-off dsa-setup guest-bin initramfs initramfs-off \
 	initramfs-vanilla qemu run test bench stress vanilla \
 	series series-check static-checks host-tests fresh-check clean distclean help
 
@@ -67,7 +67,11 @@ guest-bin: deps
 	@$(MAKE) -s -C tests OUT=$(GUEST_BIN) \
 		KSFT_DIR=$(BUILD)/pristine/linux-source-6.12/tools/testing/selftests
 
-initramfs: kernel guest-bin
+# tools/dsa-setup, for the operator and for the guest's tools/ tests.
+dsa-setup: deps
+	@$(MAKE) -s -C tools/dsa-setup OUT=$(BUILD)/tools
+
+initramfs: kernel guest-bin dsa-setup
 	@tools/mkinitramfs.sh $(INITRAMFS) $(GUEST_BIN) $(BUILD)/obj/modroot
 
 qemu: deps
@@ -76,7 +80,7 @@ qemu: deps
 kernel-off: kernel
 	@tools/kernel-tree.sh compile-off
 
-initramfs-off: kernel-off guest-bin
+initramfs-off: kernel-off guest-bin dsa-setup
 	@tools/mkinitramfs.sh $(INITRAMFS_OFF) $(GUEST_BIN) $(BUILD)/obj-off/modroot
 
 run: initramfs qemu
@@ -101,7 +105,7 @@ test: initramfs initramfs-off static-checks qemu
 		--off-kernel $(KERNEL_OFF) --off-initrd $(INITRAMFS_OFF) \
 		--results $(BUILD)/test-results.json --only '$(ONLY)'
 
-initramfs-vanilla: vanilla guest-bin
+initramfs-vanilla: vanilla guest-bin dsa-setup
 	@tools/mkinitramfs.sh $(INITRAMFS_VANILLA) $(GUEST_BIN) $(BUILD)/vanilla/modroot
 
 bench: initramfs initramfs-vanilla qemu

@@ -51,6 +51,15 @@ add_dynamic() {
 		cp -L "$lib" "$root$lib"
 	done
 }
+# tools/dsa-setup (make dsa-setup), as /bin/dsa-setup, with its libraries.
+dsa_setup=$TOP/build/tools/dsa-setup
+if [ -x "$dsa_setup" ]; then
+	add_dynamic "$dsa_setup"
+	mv "$root$dsa_setup" "$root/bin/dsa-setup"
+	install -m 644 "$TOP/tools/dsa-setup/dsa-migrate.conf" "$root/etc/dsa-migrate.conf"
+else
+	echo "mkinitramfs: no build/tools/dsa-setup (make dsa-setup): the tools/ tests will fail" >&2
+fi
 accel_config=$(command -v accel-config || true)
 if [ -n "$accel_config" ]; then
 	add_dynamic "$accel_config"
