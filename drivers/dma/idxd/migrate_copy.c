@@ -434,14 +434,18 @@ struct dsa_copy_cursor {
 	unsigned long prep_flags;
 };
 
-/* The folio a failed copy belongs to goes to the CPU; skip what is left of it. */
+/*
+ * The folio a failed copy belongs to goes to the CPU; skip what is left of
+ * it. The cursor is on that folio only while the folio is partly placed
+ * in descriptors, or while its first copy is being mapped.
+ */
 static void dsa_copy_fail_item(struct dsa_copy_cursor *cursor, unsigned int item, int error)
 {
 	struct migrate_copy_item *failed = &cursor->batch->items[item];
 
 	if (!failed->result)
 		failed->result = error;
-	if (cursor->item == item && cursor->offset) {
+	if (cursor->item == item) {
 		cursor->item++;
 		cursor->offset = 0;
 	}
@@ -470,10 +474,7 @@ static void dsa_copy_fill_desc(struct dsa_copy_desc *desc, struct dsa_copy_curso
 
 		if (dsa_copy_map(channel->dev, &desc->vec[desc->nr], item->src, item->dst,
 				 cursor->offset, len)) {
-			if (!item->result)
-				item->result = -EIO;
-			cursor->item++;
-			cursor->offset = 0;
+			dsa_copy_fail_item(cursor, cursor->item, -EIO);
 			continue;
 		}
 		chunk->src = item->src;
