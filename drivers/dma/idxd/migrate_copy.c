@@ -576,12 +576,9 @@ static void dsa_copy_issue_pending(void)
 /* The bytes of a batch each channel gets: a small batch still uses them all. */
 static size_t dsa_copy_share(const struct migrate_copy_batch *batch)
 {
-	unsigned int i, channels = max(READ_ONCE(dsa_copy_nr_channels), 1U);
-	size_t bytes = 0;
+	unsigned int channels = max(READ_ONCE(dsa_copy_nr_channels), 1U);
 
-	for (i = 0; i < batch->nr; i++)
-		bytes += folio_size(batch->items[i].src);
-	return DIV_ROUND_UP(bytes, channels);
+	return DIV_ROUND_UP(batch->bytes, channels);
 }
 
 /*
