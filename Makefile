@@ -5,7 +5,8 @@
 #   make run      build everything, boot the two-node guest, show the demo
 #   make qemu     the QEMU with the emulated Intel DSA (cached outside the repo)
 #   make test     static checks, host self-tests, KUnit and guest tests
-#   make bench    benchmarks (ratios taken in one run) into build/bench-results.json
+#   make bench    benchmarks (ratios taken in one run) into build/bench-results.json,
+#                 migrate-bench's table, CSV, JSON and PNG into build/bench/
 #   make stress   the long stress runs (lockrule/loop-stress for 10 minutes)
 #   make vanilla  build the unpatched base with the same config
 #   make series   the overlay as a git format-patch series against the base
@@ -31,6 +32,9 @@ INITRAMFS_VANILLA := $(BUILD)/initramfs-vanilla.cpio
 # vanilla-too/, one glob for the vanilla boot, and the names for compare.py.
 BENCH_BOTH_GLOB := vanilla-too/*
 BENCH_BOTH := vanilla-too/sync-batch vanilla-too/held-anon-quarter vanilla-too/held-anon-half
+# migrate-bench's results on both kernels (attachments of vanilla-too/migrate-bench).
+MIGRATE_BENCH_JSON := $(BUILD)/guest-bench/attachments/vanilla-too_migrate-bench/migrate-bench.json \
+	$(BUILD)/guest-bench-vanilla/attachments/vanilla-too_migrate-bench/migrate-bench.json
 ONLY       ?= *
 COPY       ?= dsa
 PYTHON     ?= python3
@@ -39,14 +43,14 @@ QEMU       := $(shell tools/qemu-dsa/build.sh --path)
 
 export BUILD
 
-.PHONY: all deps source config kernel kernel-deb kernel-off dsa-setup guest-bin initramfs initramfs-off \
+.PHONY: all deps source config kernel kernel-deb kernel-off dsa-setup migrate-bench guest-bin initramfs initramfs-off \
 	initramfs-vanilla qemu run test bench stress vanilla \
 	series series-check static-checks host-tests fresh-check clean distclean help
 
 all: kernel initramfs
 
 help:
-	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@tools/install-deps.sh
@@ -71,7 +75,11 @@ guest-bin: deps
 dsa-setup: deps
 	@$(MAKE) -s -C tools/dsa-setup OUT=$(BUILD)/tools
 
-initramfs: kernel guest-bin dsa-setup
+# tools/migrate-bench: move_pages() throughput per folio size and engine.
+migrate-bench: deps
+	@$(MAKE) -s -C tools/migrate-bench OUT=$(BUILD)/tools
+
+initramfs: kernel guest-bin dsa-setup migrate-bench
 	@tools/mkinitramfs.sh $(INITRAMFS) $(GUEST_BIN) $(BUILD)/obj/modroot
 
 qemu: deps
@@ -80,7 +88,7 @@ qemu: deps
 kernel-off: kernel
 	@tools/kernel-tree.sh compile-off
 
-initramfs-off: kernel-off guest-bin dsa-setup
+initramfs-off: kernel-off guest-bin dsa-setup migrate-bench
 	@tools/mkinitramfs.sh $(INITRAMFS_OFF) $(GUEST_BIN) $(BUILD)/obj-off/modroot
 
 run: initramfs qemu
@@ -105,7 +113,7 @@ test: initramfs initramfs-off static-checks qemu
 		--off-kernel $(KERNEL_OFF) --off-initrd $(INITRAMFS_OFF) \
 		--results $(BUILD)/test-results.json --only '$(ONLY)'
 
-initramfs-vanilla: vanilla guest-bin dsa-setup
+initramfs-vanilla: vanilla guest-bin dsa-setup migrate-bench
 	@tools/mkinitramfs.sh $(INITRAMFS_VANILLA) $(GUEST_BIN) $(BUILD)/vanilla/modroot
 
 bench: initramfs initramfs-vanilla qemu
@@ -118,6 +126,12 @@ bench: initramfs initramfs-vanilla qemu
 		--only '$(BENCH_BOTH_GLOB)'
 	@$(PYTHON) tools/harness/compare.py $(BUILD)/bench-results.json \
 		$(BUILD)/bench-vanilla.json $(BENCH_BOTH)
+	@mkdir -p $(BUILD)/bench
+	@tools/migrate-bench/migrate-bench-plot --png $(BUILD)/bench/migrate-bench.png \
+		--table $(BUILD)/bench/migrate-bench.txt --csv $(BUILD)/bench/migrate-bench.csv \
+		--json $(BUILD)/bench/migrate-bench.json $(MIGRATE_BENCH_JSON)
+	@echo "make bench: migrate-bench's table, CSV, JSON and plot in build/bench/"
+	@cat $(BUILD)/bench/migrate-bench.txt
 
 stress: initramfs qemu
 	@$(PYTHON) tools/harness/run.py test --qemu $(QEMU) --kernel $(KERNEL) --initrd $(INITRAMFS) \

@@ -10,10 +10,10 @@ PACKAGES="linux-source-6.12 qemu-system-x86 ccache busybox-static gcc make
 libc6-dev flex bison bc libelf-dev libssl-dev cpio xz-utils kmod rsync file
 patch perl git python3 libnuma-dev sparse e2fsprogs gzip
 dpkg-dev meson ninja-build pkg-config libglib2.0-dev libpixman-1-dev zlib1g-dev
-accel-config libaccel-config1 libaccel-config-dev libfdt-dev"
+accel-config libaccel-config1 libaccel-config-dev libfdt-dev gnuplot-nox"
 # The fourth line builds the QEMU with the emulated DSA (tools/qemu-dsa);
 # accel-config goes into the guest's initramfs; tools/dsa-setup links
-# against libaccel-config.
+# against libaccel-config; gnuplot-nox draws migrate-bench's plots.
 if [ $# -gt 0 ]; then PACKAGES="$*"; fi
 
 missing=""

@@ -60,6 +60,14 @@ if [ -x "$dsa_setup" ]; then
 else
 	echo "mkinitramfs: no build/tools/dsa-setup (make dsa-setup): the tools/ tests will fail" >&2
 fi
+# tools/migrate-bench (make migrate-bench), as /bin/migrate-bench, with libnuma.
+migrate_bench=$TOP/build/tools/migrate-bench
+if [ -x "$migrate_bench" ]; then
+	add_dynamic "$migrate_bench"
+	mv "$root$migrate_bench" "$root/bin/migrate-bench"
+else
+	echo "mkinitramfs: no build/tools/migrate-bench (make migrate-bench): the tools/ tests will fail" >&2
+fi
 accel_config=$(command -v accel-config || true)
 if [ -n "$accel_config" ]; then
 	add_dynamic "$accel_config"

@@ -72,6 +72,8 @@ _SUBTEST = re.compile(r"^# Subtest: (.+?)\s*$")
 _STATS = re.compile(r"^# (?:\S+|Totals): pass:\d+ fail:\d+ skip:\d+ total:\d+\s*$")
 _METRIC = re.compile(r"^#\s*metric\s+([A-Za-z0-9_.-]+)=(.*?)\s*$")
 _EXPECT_CONSOLE = re.compile(r"^#\s*expect-console\s+(\S+)\s*$")
+# "# attach <name> <line>": one line of a file the test hands to the host.
+_ATTACH = re.compile(r"^# attach ([A-Za-z0-9_.-]+)(?: (.*))?$")
 _NUMBER = re.compile(r"^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$")
 _MARKER = re.compile(r"HARNESS: (begin|end) (\S+)")
 _BOOTED = re.compile(r"^HARNESS: booted(?: kernel=(\S*))?")
@@ -238,6 +240,8 @@ class ChannelReport:
     metrics: dict = field(default_factory=dict)
     # {"<suite>/<name>": [kind, ...]} from "# expect-console <kind>" lines
     expect_console: dict = field(default_factory=dict)
+    # {"<suite>/<name>": {"<file name>": "text"}} from "# attach" lines
+    attachments: dict = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- helpers
@@ -841,7 +845,12 @@ class _ChannelParser:
         point = _parse_point(text)
         metric = _METRIC.match(text)
         expect = _EXPECT_CONSOLE.match(text)
-        if plan and test.plan is None:
+        attach = _ATTACH.match(text)
+        if attach:
+            files = self.report.attachments.setdefault(test.test_id, {})
+            files[attach.group(1)] = files.get(attach.group(1), "") + (
+                attach.group(2) or "") + "\n"
+        elif plan and test.plan is None:
             test.plan, test.skip_reason = plan
         elif point:
             test.entries.append((point, text))
@@ -884,7 +893,8 @@ def parse_channel(lines):
     rc 124/137 is a timeout in the guest, a begin without an end a crash.
     Only unindented TAP lines count: nested subtests are diagnostics.
     Metrics ``# metric <key>=<value>`` become ``"<suite>/<name>:<key>"``;
-    ``# expect-console <kind>`` lines go to the report's expect_console.
+    ``# expect-console <kind>`` lines go to the report's expect_console,
+    ``# attach <file> <line>`` lines to its attachments, line by line.
     """
     parser = _ChannelParser()
     for line in lines:

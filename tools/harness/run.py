@@ -20,6 +20,8 @@ the manifest limits of the selected tests plus margins, at most --timeout.
 
 import argparse
 import fnmatch
+import importlib.machinery
+import importlib.util
 import io
 import os
 import re
@@ -524,6 +526,66 @@ def report(args, results, metrics, meta):
     return 1 if any(r.status == "fail" for r in results) else 0
 
 
+MIGRATE_BENCH_PLOT = os.path.join(TOP, "tools", "migrate-bench", "migrate-bench-plot")
+
+
+def migrate_bench_plot():
+    """tools/migrate-bench/migrate-bench-plot as a module."""
+    loader = importlib.machinery.SourceFileLoader("migrate_bench_plot", MIGRATE_BENCH_PLOT)
+    spec = importlib.util.spec_from_loader("migrate_bench_plot", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def check_migrate_bench(test_id, directory, files):
+    """<test>.json: the attached migrate-bench.json is migrate-bench's JSON;
+    <test>.png: gnuplot draws it as a PNG (migrate-bench.png beside it)."""
+    suite, name = test_id.split("/", 1)
+    plot = migrate_bench_plot()
+    path = os.path.join(directory, "migrate-bench.json")
+    if "migrate-bench.json" not in files:
+        problem = "the guest test attached no migrate-bench.json"
+        return [logparse.Result(suite, name + ".json", "fail", problem),
+                logparse.Result(suite, name + ".png", "fail", problem)]
+    try:
+        runs = [plot.load(path)]
+    except plot.BadResults as error:
+        return [logparse.Result(suite, name + ".json", "fail", str(error)),
+                logparse.Result(suite, name + ".png", "fail", "no JSON to plot")]
+    results = [logparse.Result(suite, name + ".json", "pass",
+                               "%d cells" % len(runs[0]["cells"]))]
+    png = os.path.join(directory, "migrate-bench.png")
+    try:
+        plot.render(runs, png)
+    except (RuntimeError, OSError) as error:
+        return results + [logparse.Result(suite, name + ".png", "fail", str(error))]
+    return results + [logparse.Result(suite, name + ".png", "pass",
+                                      "%d bytes" % os.path.getsize(png))]
+
+
+# Guest tests whose attachments ("# attach" lines) the host checks.
+ATTACHMENT_CHECKS = {"tools/migrate-bench-short": check_migrate_bench}
+
+
+def attachment_results(outdir, channel, expected):
+    """Write every guest test's attachments to @outdir/attachments/<suite>_<name>/
+    and run ATTACHMENT_CHECKS for the tests of @expected."""
+    attachments = logparse.parse_channel(channel).attachments
+    results = []
+    for test_id in sorted(set(attachments) | set(ATTACHMENT_CHECKS)):
+        directory = os.path.join(outdir, "attachments", test_id.replace("/", "_"))
+        files = attachments.get(test_id, {})
+        if files:
+            os.makedirs(directory, exist_ok=True)
+        for name, text in files.items():
+            with open(os.path.join(directory, name), "w", encoding="utf-8") as handle:
+                handle.write(text)
+        if test_id in ATTACHMENT_CHECKS and test_id in expected:
+            results += ATTACHMENT_CHECKS[test_id](test_id, directory, files)
+    return results
+
+
 def cmd_test(args):
     wall = time.monotonic()
     results = host_selftests()
@@ -552,6 +614,7 @@ def cmd_test(args):
         console, channel, expected=expected, qemu_status=status, known=known,
         kunit_suites=suites)
     results += guest_results
+    results += attachment_results(args.outdir, channel, expected)
     metrics.update(guest_metrics)
     if args.off_kernel:
         results += compiled_out_results(args, known)

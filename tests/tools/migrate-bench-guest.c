@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migrate-bench-guest: tools/migrate-bench in the guest.
+ *
+ *   migrate-bench-guest --scenario short|lying-engine|bench
+ *
+ *   short         with the emulated DSA set up (dsa-setup apply), a short run
+ *                 of every size and engine: exit 0; every row of numbers
+ *                 says "QEMU TCG: function, not speed"; every cell moved all
+ *                 its pages with no wrong word; the DSA row was offloaded,
+ *                 the cpu row copied by the CPU engine and the disabled row
+ *                 by neither. Its JSON and CSV go to the channel as
+ *                 attachments, which the harness parses and plots.
+ *   lying-engine  the negative control of migrate-bench's data check: with
+ *                 the test engine damaging one byte of every page it copies,
+ *                 migrate-bench must exit 3 and count every page wrong
+ *   bench         the make-bench run: 32 MiB per move, 3 repetitions, every
+ *                 size and engine (on a kernel without the feature, its one
+ *                 row); the JSON and CSV as attachments
+ */
+#define _GNU_SOURCE
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "knobs.h"
+#include "tap.h"
+
+#define CORE		"/sys/kernel/mm/migrate_copy/"
+#define TEST_ENGINE	"/sys/kernel/debug/migrate_copy_test/"
+#define QEMU_LABEL	"QEMU TCG: function, not speed"
+#define JSON_PATH	"/tmp/migrate-bench.json"
+#define CSV_PATH	"/tmp/migrate-bench.csv"
+#define OUTPUT_MAX	16384
+#define CSV_FIELDS	18
+
+static struct knob_saved saved;
+
+/* Run @command; its exit code, and its output in @out (echoed as diagnostics). */
+static int run(const char *command, char *out, size_t size)
+{
+	size_t len = 0;
+	FILE *pipe;
+	int status;
+
+	out[0] = '\0';
+	pipe = popen(command, "r");
+	if (!pipe)
+		return -1;
+	while (len + 1 < size && fgets(out + len, size - len, pipe)) {
+		tap_diag("  %.*s", (int)strcspn(out + len, "\n"), out + len);
+		len += strlen(out + len);
+	}
+	status = pclose(pipe);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* @path's lines on the channel as "# attach NAME LINE"; 0 or -1. */
+static int attach(const char *path, const char *name)
+{
+	char line[1024];
+	FILE *file = fopen(path, "r");
+
+	if (!file)
+		return -1;
+	while (fgets(line, sizeof(line), file))
+		printf("# attach %s %.*s\n", name, (int)strcspn(line, "\n"), line);
+	fclose(file);
+	fflush(stdout);
+	return 0;
+}
+
+/* Table rows with numbers: those whose second word is an engine and third a number. */
+static int check_rows_labelled(const char *out, unsigned int *rows)
+{
+	const char *line = out;
+	int unlabelled = 0;
+
+	*rows = 0;
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		int len = end ? end - line : (int)strlen(line);
+		char size[8], engine[32];
+		double value;
+
+		if (sscanf(line, "%7s %31s %lf", size, engine, &value) == 3 &&
+		    (!strcmp(size, "4k") || !strcmp(size, "64k") || !strcmp(size, "2m"))) {
+			(*rows)++;
+			if (!memmem(line, len, QEMU_LABEL, strlen(QEMU_LABEL))) {
+				unlabelled++;
+				tap_diag("row without the QEMU label: %.*s", len, line);
+			}
+		}
+		line = end ? end + 1 : NULL;
+	}
+	return unlabelled;
+}
+
+/* One CSV row of migrate-bench, the fields this test looks at. */
+struct csv_row {
+	char size[8], engine[32], skipped[128];
+	unsigned long requested, moved, wrong, large_folios;
+	unsigned long long offload, cpu, migrated;
+};
+
+static int parse_csv_row(char *line, struct csv_row *row)
+{
+	char *fields[CSV_FIELDS], *save = NULL, *field;
+	int n = 0;
+
+	line[strcspn(line, "\n")] = '\0';
+	/* strsep keeps empty fields (an empty "skipped"). */
+	save = line;
+	while (n < CSV_FIELDS && (field = strsep(&save, ",")))
+		fields[n++] = field;
+	if (n != CSV_FIELDS)
+		return -1;
+	snprintf(row->size, sizeof(row->size), "%s", fields[2]);
+	snprintf(row->engine, sizeof(row->engine), "%s", fields[3]);
+	row->requested = strtoul(fields[8], NULL, 10);
+	row->moved = strtoul(fields[9], NULL, 10);
+	row->wrong = strtoul(fields[10], NULL, 10);
+	row->offload = strtoull(fields[11], NULL, 10);
+	row->cpu = strtoull(fields[12], NULL, 10);
+	row->migrated = strtoull(fields[14], NULL, 10);
+	row->large_folios = strtoul(fields[15], NULL, 10);
+	snprintf(row->skipped, sizeof(row->skipped), "%s", fields[16]);
+	return 0;
+}
+
+/* What each engine's row must show; the number of rows that do not. */
+static int check_csv(unsigned int *rows, unsigned int *dsa_rows)
+{
+	char line[1024];
+	FILE *file = fopen(CSV_PATH, "r");
+	int bad = 0;
+
+	*rows = *dsa_rows = 0;
+	if (!file)
+		return -1;
+	if (!fgets(line, sizeof(line), file)) {
+		fclose(file);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), file)) {
+		struct csv_row row;
+		bool ok;
+
+		if (parse_csv_row(line, &row)) {
+			bad++;
+			continue;
+		}
+		(*rows)++;
+		if (row.skipped[0]) {
+			tap_diag("%s %s skipped: %s", row.size, row.engine, row.skipped);
+			continue;
+		}
+		ok = row.requested && row.moved == row.requested && !row.wrong &&
+		     row.migrated >= row.requested;
+		/* Every folio of the 64k and 2m rows was as large as its row says. */
+		if (!strcmp(row.size, "64k"))
+			ok = ok && row.large_folios * 16 == row.requested;
+		else if (!strcmp(row.size, "2m"))
+			ok = ok && row.large_folios * 512 == row.requested;
+		if (!strcmp(row.engine, "dsa")) {
+			(*dsa_rows)++;
+			ok = ok && row.offload == row.migrated;
+		} else if (!strcmp(row.engine, "cpu")) {
+			ok = ok && !row.offload && row.cpu == row.migrated;
+		} else if (!strcmp(row.engine, "disabled")) {
+			ok = ok && !row.offload && !row.cpu;
+		}
+		tap_diag("%s %-8s moved %lu/%lu wrong %lu offload %llu cpu %llu of %llu, %lu large folios: %s",
+			 row.size, row.engine, row.moved, row.requested, row.wrong, row.offload,
+			 row.cpu, row.migrated, row.large_folios,
+			 ok ? "as expected" : "NOT as expected");
+		bad += !ok;
+	}
+	fclose(file);
+	return bad;
+}
+
+static void setup_dsa(void)
+{
+	char out[OUTPUT_MAX];
+	int rc;
+
+	module_load("idxd");
+	run("accel-config disable-device --force dsa0 2>&1", out, sizeof(out));
+	rc = run("dsa-setup apply 2>&1", out, sizeof(out));
+	tap_ok((rc == 0 || rc == 4) && !strstr(out, "problem:"),
+	       "dsa-setup apply: exit %d, no problem", rc);
+}
+
+/* As the DSA tests leave it: dsa0 enabled with its WQ disabled, no other device. */
+static void teardown_dsa(void)
+{
+	char out[OUTPUT_MAX];
+
+	knob_write(CORE "dsa/enabled", "0");
+	run("accel-config disable-wq --force dsa0/wq0.0 2>&1", out, sizeof(out));
+	run("for d in /sys/bus/dsa/devices/dsa*; do d=${d##*/}; [ $d = dsa0 ] ||"
+	    " accel-config disable-device --force $d; done 2>&1", out, sizeof(out));
+}
+
+static void scenario_short(void)
+{
+	unsigned int rows, csv_rows, dsa_rows;
+	char out[OUTPUT_MAX];
+	int rc, unlabelled, bad;
+
+	setup_dsa();
+	rc = run("migrate-bench --short --label guest-short --json " JSON_PATH
+		 " --csv " CSV_PATH " 2>&1", out, sizeof(out));
+	tap_ok(rc == 0, "migrate-bench --short: exit %d (want 0)", rc);
+	unlabelled = check_rows_labelled(out, &rows);
+	tap_ok(rows >= 12 && !unlabelled,
+	       "%u table rows with numbers, %d without \"" QEMU_LABEL "\"", rows, unlabelled);
+	bad = check_csv(&csv_rows, &dsa_rows);
+	tap_ok(bad == 0 && csv_rows == rows && dsa_rows == 3,
+	       "CSV: %u rows (%u dsa), %d not as expected", csv_rows, dsa_rows, bad);
+	tap_ok(!attach(JSON_PATH, "migrate-bench.json") && !attach(CSV_PATH, "migrate-bench.csv"),
+	       "JSON and CSV attached for the harness");
+	teardown_dsa();
+}
+
+static void scenario_lying_engine(void)
+{
+	char out[OUTPUT_MAX];
+	unsigned long wrong = 0, behind = 0;
+	const char *summary;
+	int rc;
+
+	tap_ok(module_load("migrate_copy_test_engine") == 0, "test engine loaded");
+	knob_set(&saved, TEST_ENGINE "corrupt", "Y");
+	rc = run("migrate-bench --sizes 4k --engines test --reps 1 --mib 4 2>&1", out,
+		 sizeof(out));
+	summary = strstr(out, "migrate-bench: ");
+	while (summary && !strstr(summary, "copied wrong"))
+		summary = strstr(summary + 1, "migrate-bench: ");
+	if (summary)
+		sscanf(summary, "migrate-bench: %lu pages copied wrong, %lu pages left behind",
+		       &wrong, &behind);
+	tap_ok(rc == 3 && wrong == 1024 && behind == 0,
+	       "with a corrupting engine: exit %d (want 3), %lu of 1024 pages wrong", rc, wrong);
+	knob_restore(&saved);
+	module_unload("migrate_copy_test_engine");
+}
+
+static void scenario_bench(void)
+{
+	bool feature = access(CORE "enabled", F_OK) == 0;
+	char out[OUTPUT_MAX];
+	int rc;
+
+	if (feature)
+		setup_dsa();
+	rc = run("migrate-bench --mib 32 --reps 3 --json " JSON_PATH " --csv " CSV_PATH
+		 " --label $(test -e " CORE "enabled && echo ours || echo vanilla) 2>&1",
+		 out, sizeof(out));
+	tap_ok(rc == 0, "migrate-bench, 32 MiB per move, 3 repetitions: exit %d", rc);
+	tap_ok(!attach(JSON_PATH, "migrate-bench.json") && !attach(CSV_PATH, "migrate-bench.csv"),
+	       "JSON and CSV attached for make bench");
+	if (feature)
+		teardown_dsa();
+}
+
+int main(int argc, char **argv)
+{
+	const char *scenario = argc == 3 && !strcmp(argv[1], "--scenario") ? argv[2] : "";
+
+	if (!strcmp(scenario, "short")) {
+		tap_plan(5);
+		scenario_short();
+	} else if (!strcmp(scenario, "lying-engine")) {
+		tap_plan(2);
+		scenario_lying_engine();
+	} else if (!strcmp(scenario, "bench")) {
+		tap_plan(access(CORE "enabled", F_OK) == 0 ? 3 : 2);
+		scenario_bench();
+	} else {
+		fprintf(stderr, "usage: %s --scenario short|lying-engine|bench\n", argv[0]);
+		return 2;
+	}
+	return tap_done();
+}
