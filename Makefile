@@ -116,7 +116,14 @@ test: initramfs initramfs-off static-checks qemu
 initramfs-vanilla: vanilla guest-bin dsa-setup migrate-bench
 	@tools/mkinitramfs.sh $(INITRAMFS_VANILLA) $(GUEST_BIN) $(BUILD)/vanilla/modroot
 
-bench: initramfs initramfs-vanilla qemu
+# P2: the seed-003 workloads and sync-batch on ours and vanilla, alternating
+# over BENCH_BOOTS boots each. P1: instructions per migrated page under QEMU
+# -icount on vanilla, on ours compiled out, and on ours (tests/icount-manifest).
+BENCH_BOOTS ?= 3
+BENCH_KERNELS := --kernel ours=$(KERNEL):$(INITRAMFS) \
+	--kernel vanilla=$(KERNEL_VANILLA):$(INITRAMFS_VANILLA)
+
+bench: initramfs initramfs-off initramfs-vanilla qemu
 	@$(PYTHON) tools/harness/run.py test --qemu $(QEMU) --kernel $(KERNEL) --initrd $(INITRAMFS) \
 		--outdir $(BUILD)/guest-bench --manifest bench-manifest \
 		--results $(BUILD)/bench-results.json --only '$(ONLY)'
@@ -132,6 +139,14 @@ bench: initramfs initramfs-vanilla qemu
 		--json $(BUILD)/bench/migrate-bench.json $(MIGRATE_BENCH_JSON)
 	@echo "make bench: migrate-bench's table, CSV, JSON and plot in build/bench/"
 	@cat $(BUILD)/bench/migrate-bench.txt
+	@$(PYTHON) tools/harness/alternate.py --qemu $(QEMU) --manifest bench-manifest \
+		--only 'vanilla-too/[sh]*' --boots $(BENCH_BOOTS) $(BENCH_KERNELS) \
+		--reference vanilla --outdir $(BUILD)/bench/alternate \
+		--results $(BUILD)/bench/alternate.json --table $(BUILD)/bench/alternate.txt
+	@$(PYTHON) tools/harness/alternate.py --icount --qemu $(QEMU) --manifest icount-manifest \
+		--boots 1 $(BENCH_KERNELS) --kernel off=$(KERNEL_OFF):$(INITRAMFS_OFF) \
+		--reference vanilla --outdir $(BUILD)/bench/icount \
+		--results $(BUILD)/bench/icount.json --table $(BUILD)/bench/icount.txt
 
 stress: initramfs qemu
 	@$(PYTHON) tools/harness/run.py test --qemu $(QEMU) --kernel $(KERNEL) --initrd $(INITRAMFS) \

@@ -24,6 +24,7 @@ install -m 755 "$TOP/tests/guest/init" "$root/init"
 cp "$TOP/tests/manifest" "$root/tests/manifest"
 cp "$TOP/tests/bench-manifest" "$root/tests/bench-manifest"
 cp "$TOP/tests/stress-manifest" "$root/tests/stress-manifest"
+cp "$TOP/tests/icount-manifest" "$root/tests/icount-manifest"
 # Arguments of the make-run demo (tests/demo/args), one line.
 [ -f "$TOP/tests/demo/args" ] && cp "$TOP/tests/demo/args" "$root/tests/demo-args"
 install -m 755 "$TOP/tests/demo/setup" "$root/tests/demo-setup"

@@ -71,12 +71,16 @@ DSA_NODE1_DEVICES = (
 
 def qemu_command(kernel, initrd, outdir, mode, only, manifest="manifest",
                  qemu="qemu-system-x86_64", dsa=True, copy="dsa", iommu=None,
-                 dsa_node1=None):
+                 dsa_node1=None, icount=False):
     """The QEMU command line: TCG only, two nodes, two serial ports, and the
     emulated DSA when the QEMU has it (dsa), behind the guest IOMMU when its
     DSA reports translation faults (iommu; by default with the DSA), and a
     second DSA on node 1 when its DSA has the intx property (dsa_node1; by
-    default with the DSA)."""
+    default with the DSA). With @icount, one TCG thread counts instructions:
+    guest time is the instructions run, 1 ns each (-icount shift=0), idle
+    time jumps to the next timer (sleep=off), and no DSA (the measurement
+    needs no device)."""
+    dsa = dsa and not icount
     iommu = dsa and (dsa if iommu is None else iommu)
     dsa_node1 = dsa and (dsa if dsa_node1 is None else dsa_node1)
     append = " ".join([
@@ -105,8 +109,9 @@ def qemu_command(kernel, initrd, outdir, mode, only, manifest="manifest",
         # Test boots start with the batched copy off: tests/guest/init
         # records that for knobs/boot-param, then turns it on for the tests.
         + (["migrate_copy=off"] if mode == "test" else []))
-    cmd = [qemu, "-machine", "q35", "-accel", "tcg,thread=multi",
-           "-cpu", "max", "-smp", "4,sockets=2,cores=2,threads=1",
+    cmd = [qemu, "-machine", "q35", "-accel", "tcg,thread=single" if icount else "tcg,thread=multi"]
+    cmd += ["-icount", "shift=0,sleep=off"] if icount else []
+    cmd += ["-cpu", "max", "-smp", "4,sockets=2,cores=2,threads=1",
            "-m", "%dM" % (2 * NODE_MIB)]
     for node, cpus in ((0, "0-1"), (1, "2-3")):
         cmd += ["-object", "memory-backend-ram,id=mem%d,size=%dM" % (node, NODE_MIB),
@@ -263,7 +268,8 @@ def boot(args, mode, kernel=None, initrd=None, outdir=None, only=None, timeout=N
     cmd = qemu_command(kernel, initrd, outdir, mode, only, args.manifest,
                        qemu=args.qemu, dsa=dsa, copy=args.copy,
                        iommu=dsa and qemu_dsa_iommu(args.qemu),
-                       dsa_node1=dsa and qemu_dsa_node1(args.qemu))
+                       dsa_node1=dsa and qemu_dsa_node1(args.qemu),
+                       icount=getattr(args, "icount", False))
     with open(os.path.join(outdir, "qemu-cmdline"), "w") as handle:
         handle.write(" ".join(cmd) + "\n")
     start = time.monotonic()
@@ -646,6 +652,9 @@ def main():
     parser.add_argument("--copy", choices=("dsa", "soft", "cpu"), default="dsa",
                         help="demo: copy through the emulated DSA, the software"
                         " DMA_MEMCPY provider, or the CPU only")
+    parser.add_argument("--icount", action="store_true",
+                        help="count instructions: -icount shift=0,sleep=off, one TCG thread,"
+                        " no DSA (guest nanoseconds are instructions)")
     args = parser.parse_args()
     for path in (args.kernel, args.initrd, args.off_kernel or args.kernel,
                  args.off_initrd or args.initrd):
