@@ -43,7 +43,7 @@ QEMU       := $(shell tools/qemu-dsa/build.sh --path)
 
 export BUILD
 
-.PHONY: all deps source config kernel kernel-deb kernel-off dsa-setup migrate-bench guest-bin initramfs initramfs-off \
+.PHONY: all deps source config kernel kernel-deb kernel-off bench-kernels dsa-setup migrate-bench guest-bin initramfs initramfs-off \
 	initramfs-vanilla qemu run test bench stress vanilla \
 	series series-check static-checks host-tests fresh-check clean distclean help
 
@@ -119,11 +119,22 @@ initramfs-vanilla: vanilla guest-bin dsa-setup migrate-bench
 # P2: the seed-003 workloads and sync-batch on ours and vanilla, alternating
 # over BENCH_BOOTS boots each. P1: instructions per migrated page under QEMU
 # -icount on vanilla, on ours compiled out, and on ours (tests/icount-manifest).
+# P1's kernels are built without the debug and KUnit fragments, ours as an
+# operator builds it (tools/kernel-tree.sh bench-kernels).
 BENCH_BOOTS ?= 3
 BENCH_KERNELS := --kernel ours=$(KERNEL):$(INITRAMFS) \
 	--kernel vanilla=$(KERNEL_VANILLA):$(INITRAMFS_VANILLA)
+BENCH_KDIR := $(BUILD)/bench-kernels
+ICOUNT_KERNELS := $(foreach k,ours vanilla off,\
+	--kernel $(k)=$(BENCH_KDIR)/$(k)/arch/x86/boot/bzImage:$(BENCH_KDIR)/initramfs-$(k).cpio)
 
-bench: initramfs initramfs-off initramfs-vanilla qemu
+bench-kernels: guest-bin dsa-setup migrate-bench
+	@tools/kernel-tree.sh bench-kernels
+	@for k in ours vanilla off; do \
+		tools/mkinitramfs.sh $(BENCH_KDIR)/initramfs-$$k.cpio $(GUEST_BIN) \
+			$(BENCH_KDIR)/$$k/modroot || exit 1; done
+
+bench: initramfs initramfs-vanilla bench-kernels qemu
 	@$(PYTHON) tools/harness/run.py test --qemu $(QEMU) --kernel $(KERNEL) --initrd $(INITRAMFS) \
 		--outdir $(BUILD)/guest-bench --manifest bench-manifest \
 		--results $(BUILD)/bench-results.json --only '$(ONLY)'
@@ -131,21 +142,22 @@ bench: initramfs initramfs-off initramfs-vanilla qemu
 		--initrd $(INITRAMFS_VANILLA) --outdir $(BUILD)/guest-bench-vanilla \
 		--manifest bench-manifest --results $(BUILD)/bench-vanilla.json \
 		--only '$(BENCH_BOTH_GLOB)'
-	@$(PYTHON) tools/harness/compare.py $(BUILD)/bench-results.json \
+	@$(PYTHON) tools/harness/compare.py --only '$(ONLY)' $(BUILD)/bench-results.json \
 		$(BUILD)/bench-vanilla.json $(BENCH_BOTH)
 	@mkdir -p $(BUILD)/bench
-	@tools/migrate-bench/migrate-bench-plot --png $(BUILD)/bench/migrate-bench.png \
+	@if [ -f $(word 1,$(MIGRATE_BENCH_JSON)) ] || [ '$(ONLY)' = '*' ]; then \
+		tools/migrate-bench/migrate-bench-plot --png $(BUILD)/bench/migrate-bench.png \
 		--table $(BUILD)/bench/migrate-bench.txt --csv $(BUILD)/bench/migrate-bench.csv \
-		--json $(BUILD)/bench/migrate-bench.json $(MIGRATE_BENCH_JSON)
-	@echo "make bench: migrate-bench's table, CSV, JSON and plot in build/bench/"
-	@cat $(BUILD)/bench/migrate-bench.txt
+		--json $(BUILD)/bench/migrate-bench.json $(MIGRATE_BENCH_JSON) && \
+		echo "make bench: migrate-bench's table, CSV, JSON and plot in build/bench/" && \
+		cat $(BUILD)/bench/migrate-bench.txt; \
+	else echo "make bench: ONLY=$(ONLY) left out vanilla-too/migrate-bench: no plot"; fi
 	@$(PYTHON) tools/harness/alternate.py --qemu $(QEMU) --manifest bench-manifest \
 		--only 'vanilla-too/[sh]*' --boots $(BENCH_BOOTS) $(BENCH_KERNELS) \
 		--reference vanilla --outdir $(BUILD)/bench/alternate \
 		--results $(BUILD)/bench/alternate.json --table $(BUILD)/bench/alternate.txt
 	@$(PYTHON) tools/harness/alternate.py --icount --qemu $(QEMU) --manifest icount-manifest \
-		--boots 1 $(BENCH_KERNELS) --kernel off=$(KERNEL_OFF):$(INITRAMFS_OFF) \
-		--reference vanilla --outdir $(BUILD)/bench/icount \
+		--boots 1 $(ICOUNT_KERNELS) --reference vanilla --outdir $(BUILD)/bench/icount \
 		--results $(BUILD)/bench/icount.json --table $(BUILD)/bench/icount.txt
 
 stress: initramfs qemu

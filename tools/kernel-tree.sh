@@ -17,6 +17,13 @@
 #                             the overlay-only config fragments left out:
 #                             our features compiled out, in build/obj-off
 #   kernel-tree.sh vanilla    config and build of the unpatched base
+#   kernel-tree.sh bench-kernels
+#                             the three kernels of make bench's instruction
+#                             counts (compass P1), without the debug and
+#                             KUnit fragments (marked "# not in bench
+#                             kernels"), in build/bench-kernels/: vanilla,
+#                             ours compiled out, and ours as an operator
+#                             builds it (configs/operator/dsa-migrate.config)
 #   kernel-tree.sh check-patches
 #                             only check that patches/series applies strictly
 #   kernel-tree.sh apply-strict PATCH DIR
@@ -154,14 +161,26 @@ cmd_source() {
 # Fragments: configs/*.config in name order. A fragment whose first line is
 # "# overlay-only" names symbols that exist only in the patched tree; the
 # "base" set leaves those out (vanilla, and the compiled-out variant).
+# full: every fragment; base: not the overlay-only ones; bench-base: base
+# without the "# not in bench kernels" ones, plus configs/bench/bench.config;
+# bench-operator: bench-base plus the operator's fragment.
 config_fragments() {
 	local want=$1 f
 	for f in "$TOP"/configs/*.config; do
-		if [ "$want" = base ] && head -n1 "$f" | grep -q '^# overlay-only'; then
+		if [ "$want" != full ] && head -n1 "$f" | grep -q '^# overlay-only'; then
+			continue
+		fi
+		if [ "${want#bench-}" != "$want" ] && grep -q '^# not in bench kernels' "$f"; then
 			continue
 		fi
 		echo "$f"
 	done
+	if [ "${want#bench-}" != "$want" ]; then
+		echo "$TOP/configs/bench/bench.config"
+	fi
+	if [ "$want" = bench-operator ]; then
+		echo "$TOP/configs/operator/dsa-migrate.config"
+	fi
 }
 
 merge_config() {
@@ -230,6 +249,18 @@ cmd_vanilla() {
 	build_tree "$PRISTINE" "$VANILLA_OBJ"
 }
 
+cmd_bench_kernels() {
+	local dir=$BUILD/bench-kernels
+	cmd_pristine
+	[ -d "$SRC" ] || cmd_source
+	merge_config "$PRISTINE" "$dir/vanilla" bench-base
+	build_tree "$PRISTINE" "$dir/vanilla"
+	merge_config "$SRC" "$dir/off" bench-base
+	build_tree "$SRC" "$dir/off"
+	merge_config "$SRC" "$dir/ours" bench-operator
+	build_tree "$SRC" "$dir/ours"
+}
+
 case "${1:-}" in
 pristine) cmd_pristine ;;
 source) cmd_source ;;
@@ -237,7 +268,8 @@ config) cmd_config ;;
 build) cmd_build ;;
 compile-off) cmd_compile_off ;;
 vanilla) cmd_vanilla ;;
+bench-kernels) cmd_bench_kernels ;;
 check-patches) cmd_check_patches ;;
 apply-strict) apply_strict "${2:?patch}" "${3:?directory}" ;;
-*) die "usage: $0 pristine|source|config|build|compile-off|vanilla|check-patches|apply-strict PATCH DIR" ;;
+*) die "usage: $0 pristine|source|config|build|compile-off|vanilla|bench-kernels|check-patches|apply-strict PATCH DIR" ;;
 esac

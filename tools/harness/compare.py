@@ -2,15 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 """Put the benchmark metrics of the vanilla kernel next to ours.
 
-    compare.py OURS.json VANILLA.json TEST [TEST...]
+    compare.py [--only GLOB] OURS.json VANILLA.json TEST [TEST...]
 
 For every metric of each TEST (``suite/name``) that both result files have,
 prints vanilla, ours and ours/vanilla, and stores them in OURS.json under
 "comparison": {"TEST:metric": {"vanilla": v, "ours": o, "ratio": o / v}}.
 Exits 1 when a TEST has no metric in one of the files (it did not run or
-did not pass there).
+did not pass there). --only compares only the TESTs the glob matches (make
+bench ONLY=...).
 """
 
+import fnmatch
 import json
 import os
 import sys
@@ -54,10 +56,13 @@ def compare(ours_path, vanilla_path, tests):
 
 
 def main(argv):
+    only = "*"
+    if len(argv) > 2 and argv[1] == "--only":
+        only, argv = argv[2], argv[:1] + argv[3:]
     if len(argv) < 4:
         print(__doc__.strip(), file=sys.stderr)
         return 2
-    return compare(argv[1], argv[2], argv[3:])
+    return compare(argv[1], argv[2], [t for t in argv[3:] if fnmatch.fnmatch(t, only)])
 
 
 if __name__ == "__main__":

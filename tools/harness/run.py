@@ -578,6 +578,8 @@ def attachment_results(outdir, channel, expected):
     """Write every guest test's attachments to @outdir/attachments/<suite>_<name>/
     and run ATTACHMENT_CHECKS for the tests of @expected."""
     attachments = logparse.parse_channel(channel).attachments
+    # Those of an earlier run in the same directory are not this run's.
+    shutil.rmtree(os.path.join(outdir, "attachments"), ignore_errors=True)
     results = []
     for test_id in sorted(set(attachments) | set(ATTACHMENT_CHECKS)):
         directory = os.path.join(outdir, "attachments", test_id.replace("/", "_"))
