@@ -50,9 +50,13 @@ static uint64_t one_round(enum mig_kind kind, size_t bytes)
 	uint64_t elapsed = 0;
 	long move_ret;
 
-	if (mig_region_create(&region, kind, bytes, 0) ||
-	    !mig_region_place(&region, 0, &placement, &move_ret)) {
+	if (mig_region_create(&region, kind, bytes, 0)) {
+		tap_diag("cannot map %zu bytes", bytes);
+		return 0;
+	}
+	if (!mig_region_place(&region, 0, &placement, &move_ret)) {
 		tap_diag("cannot place %zu bytes on node 0", bytes);
+		mig_region_destroy(&region);
 		return 0;
 	}
 	mig_region_move(&region, 1, &result);
@@ -126,7 +130,9 @@ int main(int argc, char **argv)
 		   rounds, pages, mig_kind_name(kind))) {
 		qsort(samples, good, sizeof(samples[0]), compare_u64);
 		tap_metric("insns_per_page_min", "%.1f", (double)samples[0] / pages);
-		tap_metric("insns_per_page_median", "%.1f", (double)samples[good / 2] / pages);
+		tap_metric("insns_per_page_median", "%.1f",
+			   (good % 2 ? (double)samples[good / 2] :
+			    (samples[good / 2 - 1] + samples[good / 2]) / 2.0) / pages);
 		tap_metric("pages", "%zu", pages);
 		tap_metric("rounds", "%u", good);
 	}

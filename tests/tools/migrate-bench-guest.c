@@ -62,13 +62,15 @@ static int run(const char *command, char *out, size_t size)
 /* @path's lines on the channel as "# attach NAME LINE"; 0 or -1. */
 static int attach(const char *path, const char *name)
 {
-	char line[1024];
 	FILE *file = fopen(path, "r");
+	size_t size = 0;
+	char *line = NULL;
 
 	if (!file)
 		return -1;
-	while (fgets(line, sizeof(line), file))
+	while (getline(&line, &size, file) >= 0)
 		printf("# attach %s %.*s\n", name, (int)strcspn(line, "\n"), line);
+	free(line);
 	fclose(file);
 	fflush(stdout);
 	return 0;
@@ -107,18 +109,55 @@ struct csv_row {
 	unsigned long long offload, cpu, migrated;
 };
 
-static int parse_csv_row(char *line, struct csv_row *row)
+/*
+ * Split an RFC 4180 line in place into at most @max fields (quotes removed,
+ * doubled quotes made single); the number of fields, or -1 if malformed.
+ */
+static int split_csv(char *line, char **fields, int max)
 {
-	char *fields[CSV_FIELDS], *save = NULL, *field;
+	char *in = line, *out = line;
 	int n = 0;
 
 	line[strcspn(line, "\n")] = '\0';
-	/* strsep keeps empty fields (an empty "skipped"). */
-	save = line;
-	while (n < CSV_FIELDS && (field = strsep(&save, ",")))
-		fields[n++] = field;
-	if (n != CSV_FIELDS)
+	for (;;) {
+		if (n == max)
+			return -1;
+		fields[n++] = out;
+		if (*in == '"') {
+			for (in++; *in && !(in[0] == '"' && in[1] != '"'); in++, out++) {
+				if (in[0] == '"')
+					in++;
+				*out = *in;
+			}
+			if (*in++ != '"')
+				return -1;
+		} else {
+			while (*in && *in != ',')
+				*out++ = *in++;
+		}
+		if (!*in) {
+			*out = '\0';
+			return n;
+		}
+		if (*in != ',')
+			return -1;
+		*out++ = '\0';
+		in++;
+	}
+}
+
+static int parse_csv_row(char *line, struct csv_row *row)
+{
+	char *fields[CSV_FIELDS + 1];
+
+	if (split_csv(line, fields, CSV_FIELDS + 1) != CSV_FIELDS) {
+		tap_diag("CSV row without exactly %d fields", CSV_FIELDS);
 		return -1;
+	}
+	if (strcmp(fields[CSV_FIELDS - 1], QEMU_LABEL)) {
+		tap_diag("CSV environment \"%s\", not \"" QEMU_LABEL "\"", fields[CSV_FIELDS - 1]);
+		return -1;
+	}
 	snprintf(row->size, sizeof(row->size), "%s", fields[2]);
 	snprintf(row->engine, sizeof(row->engine), "%s", fields[3]);
 	row->requested = strtoul(fields[8], NULL, 10);

@@ -19,8 +19,8 @@ count (more boots show how deterministic it is).
 The table has, per test metric and kernel: the median, min and max over the
 boots and the median divided by the reference kernel's median. OUT.json
 holds the same: {"boots", "icount", "reference", "metrics": {"TEST:METRIC":
-{LABEL: {"values", "median", "min", "max", "ratio"}}}}. Exits 1 when a test
-failed or left no metric in some boot.
+{LABEL: {"values", "median", "min", "max", "ratio"}}}}, from the tests that
+passed. Exits 1 when a test failed, never ran or left no metric in some boot.
 """
 
 import argparse
@@ -61,6 +61,9 @@ def one_boot(args, label, kernel, initrd, boot):
                "--outdir", outdir, "--results", results, "--manifest", args.manifest,
                "--only", args.only] + (["--icount"] if args.icount else [])
     print("alternate: boot %d, %s" % (boot + 1, label), flush=True)
+    # A results file of an earlier run must not pass for this boot's.
+    if os.path.exists(results):
+        os.unlink(results)
     subprocess.run(command, stdout=subprocess.DEVNULL, check=False)
     return results
 
@@ -73,10 +76,14 @@ def boot_metrics(path, tests):
     except (OSError, ValueError) as error:
         return {}, ["%s: %s" % (path, error)]
     statuses = {"%s/%s" % (t["suite"], t["name"]): t["status"] for t in document["tests"]}
+    passed = [test for test in tests if statuses.get(test) == "pass"]
     problems = ["%s: %s %s" % (path, test, statuses.get(test, "never ran"))
-                for test in tests if statuses.get(test) != "pass"]
+                for test in tests if test not in passed]
+    # Only the metrics of tests that passed: a failed test's numbers mean nothing.
     metrics = {key: value for key, value in document.get("metrics", {}).items()
-               if key.split(":")[0] in tests and isinstance(value, (int, float))}
+               if key.split(":")[0] in passed and isinstance(value, (int, float))}
+    problems += ["%s: %s left no metric" % (path, test) for test in passed
+                 if not any(key.split(":")[0] == test for key in metrics)]
     return metrics, problems
 
 

@@ -73,7 +73,7 @@ _STATS = re.compile(r"^# (?:\S+|Totals): pass:\d+ fail:\d+ skip:\d+ total:\d+\s*
 _METRIC = re.compile(r"^#\s*metric\s+([A-Za-z0-9_.-]+)=(.*?)\s*$")
 _EXPECT_CONSOLE = re.compile(r"^#\s*expect-console\s+(\S+)\s*$")
 # "# attach <name> <line>": one line of a file the test hands to the host.
-_ATTACH = re.compile(r"^# attach ([A-Za-z0-9_.-]+)(?: (.*))?$")
+_ATTACH = re.compile(r"^# attach ([A-Za-z0-9_-][A-Za-z0-9_.-]*)(?: (.*))?$")
 _NUMBER = re.compile(r"^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$")
 _MARKER = re.compile(r"HARNESS: (begin|end) (\S+)")
 _BOOTED = re.compile(r"^HARNESS: booted(?: kernel=(\S*))?")

@@ -30,6 +30,7 @@
  */
 #define _GNU_SOURCE
 #include <cpuid.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -116,6 +117,7 @@ struct saved_setting {
 
 static struct saved_setting saved[64];
 static unsigned int nr_saved;
+static volatile sig_atomic_t stop_signal;
 static bool feature_present;
 static const char *environment_label;	/* NULL on bare metal */
 
@@ -219,8 +221,31 @@ static void restore_settings(void)
 	}
 }
 
+/* Only noted here: the settings are restored between two moves. */
 static void on_signal(int signo)
 {
+	stop_signal = signo;
+}
+
+static void catch_signals(void)
+{
+	static const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct sigaction action = { .sa_handler = on_signal };
+	unsigned int i;
+
+	sigemptyset(&action.sa_mask);
+	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		sigaction(signals[i], &action, NULL);
+}
+
+/* After a signal: restore, then die of it. */
+static void stop_if_signalled(void)
+{
+	int signo = stop_signal;
+
+	if (!signo)
+		return;
+	fprintf(stderr, "migrate-bench: stopped by signal %d; settings restored\n", signo);
 	restore_settings();
 	signal(signo, SIG_DFL);
 	raise(signo);
@@ -320,18 +345,25 @@ static bool size_offered(const struct folio_size *size)
 	return access(path, W_OK) == 0;
 }
 
-/* Every THP size "never", except @size's, "madvise". */
+/* Every THP size the kernel has "never", except @size's, "madvise". */
 static void select_folio_size(const struct folio_size *size)
 {
 	char path[TEXT_MAX];
-	unsigned int i;
+	struct dirent *entry;
+	DIR *dir = opendir(THP_DIR);
 
-	for (i = 0; i < MAX_SIZES; i++) {
-		if (!all_sizes[i].thp_dir || !size_offered(&all_sizes[i]))
+	if (!dir)
+		return;
+	while ((entry = readdir(dir))) {
+		if (strncmp(entry->d_name, "hugepages-", 10))
 			continue;
-		snprintf(path, sizeof(path), THP_DIR "%s/enabled", all_sizes[i].thp_dir);
-		set_value(path, &all_sizes[i] == size ? "madvise" : "never");
+		if (snprintf(path, sizeof(path), THP_DIR "%s/enabled", entry->d_name) >=
+		    (int)sizeof(path) || access(path, W_OK))
+			continue;
+		set_value(path, size->thp_dir && !strcmp(entry->d_name, size->thp_dir) ?
+			  "madvise" : "never");
 	}
+	closedir(dir);
 }
 
 static void select_engine(const char *engine)
@@ -428,9 +460,9 @@ static void run_move(const struct options *opts, struct cell *cell, unsigned int
 	unsigned long stride = size->bytes, nr = opts->bytes / stride, i;
 	unsigned long long faults, offload, cpu, fallback, migrated;
 	struct sample *sample = &cell->samples[cell->nr_samples++];
-	void **pages = calloc(nr, sizeof(*pages));
-	int *nodes = calloc(nr, sizeof(*nodes));
-	int *status = calloc(nr, sizeof(*status));
+	void **pages = calloc(opts->bytes / PAGE_SIZE_4K, sizeof(*pages));
+	int *nodes = calloc(opts->bytes / PAGE_SIZE_4K, sizeof(*nodes));
+	int *status = calloc(opts->bytes / PAGE_SIZE_4K, sizeof(*status));
 	double start;
 	size_t map_len;
 	void *map;
@@ -444,7 +476,15 @@ static void run_move(const struct options *opts, struct cell *cell, unsigned int
 	faults = mthp_faults(size);
 	addr = fault_region(opts, size, seed, &map, &map_len);
 	sample->large_folios = mthp_faults(size) - faults;
-	/* One address per folio: the others of a large folio would be -EBUSY. */
+	/*
+	 * One address per folio: the others of a large folio would be -EBUSY.
+	 * If some folios came out smaller, every 4K page's address, so that
+	 * those move too (the table notes the shortfall).
+	 */
+	if (sample->large_folios < nr) {
+		stride = PAGE_SIZE_4K;
+		nr = opts->bytes / stride;
+	}
 	for (i = 0; i < nr; i++) {
 		pages[i] = addr + i * stride;
 		nodes[i] = opts->to;
@@ -551,6 +591,10 @@ static void print_table(const struct options *opts, struct cell *cells, unsigned
 		       cell->max_gbps, totals.moved, totals.requested,
 		       share(totals.offload, totals.migrated),
 		       share(totals.offload + totals.cpu, totals.migrated), totals.wrong, label);
+		if (feature_present && strcmp(cell->engine, "disabled") &&
+		    !totals.offload && !totals.cpu)
+			printf("      note: no page of this row was copied in a batch: see %sreasons,"
+			       " min_batch_bytes and the engine's own switch\n", CORE_DIR);
 		if (cell->size->thp_dir && totals.large_folios * cell->size->bytes <
 		    cell->nr_samples * opts->bytes)
 			printf("      note: %lu of %lu folios were %s (the rest smaller)\n",
@@ -560,6 +604,33 @@ static void print_table(const struct options *opts, struct cell *cells, unsigned
 	}
 	printf("offload%%: pages an engine other than the CPU copied; engine%%: pages copied "
 	       "in a batch by any engine (of pgmigrate_success)\n");
+}
+
+/* @text as one CSV field: quoted, quotes doubled (RFC 4180). */
+static void csv_string(FILE *file, const char *text, const char *separator)
+{
+	fputc('"', file);
+	for (; *text; text++) {
+		if (*text == '"')
+			fputc('"', file);
+		fputc(*text, file);
+	}
+	fprintf(file, "\"%s", separator);
+}
+
+/* @text as a JSON string: quotes, backslashes and control characters escaped. */
+static void json_string(FILE *file, const char *key, const char *text, const char *after)
+{
+	fprintf(file, "\"%s\": \"", key);
+	for (; *text; text++) {
+		if (*text == '"' || *text == '\\')
+			fprintf(file, "\\%c", *text);
+		else if ((unsigned char)*text < 0x20)
+			fprintf(file, "\\u%04x", *text);
+		else
+			fputc(*text, file);
+	}
+	fprintf(file, "\"%s", after);
 }
 
 static FILE *open_output(const char *path)
@@ -588,13 +659,16 @@ static void write_csv(const struct options *opts, struct cell *cells, unsigned i
 	for (i = 0; i < nr_cells; i++) {
 		struct cell_totals totals = cell_totals(opts, &cells[i]);
 
-		fprintf(file, "%s,%s,%s,%s,%u,%.6f,%.6f,%.6f,%lu,%lu,%lu,%llu,%llu,%llu,%llu,%lu,%s,%s\n",
-			opts->label, feature_present ? "yes" : "no", cells[i].size->name,
-			cells[i].engine, cells[i].nr_samples, cells[i].min_gbps,
-			cells[i].median_gbps, cells[i].max_gbps, totals.requested, totals.moved,
-			totals.wrong, totals.offload, totals.cpu, totals.fallback,
-			totals.migrated, totals.large_folios, cells[i].skipped ? cells[i].skipped : "",
-			environment_label ? environment_label : "bare metal");
+		csv_string(file, opts->label, ",");
+		fprintf(file, "%s,%s,", feature_present ? "yes" : "no", cells[i].size->name);
+		csv_string(file, cells[i].engine, ",");
+		fprintf(file, "%u,%.6f,%.6f,%.6f,%lu,%lu,%lu,%llu,%llu,%llu,%llu,%lu,",
+			cells[i].nr_samples, cells[i].min_gbps, cells[i].median_gbps,
+			cells[i].max_gbps, totals.requested, totals.moved, totals.wrong,
+			totals.offload, totals.cpu, totals.fallback, totals.migrated,
+			totals.large_folios);
+		csv_string(file, cells[i].skipped ? cells[i].skipped : "", ",");
+		csv_string(file, environment_label ? environment_label : "bare metal", "\n");
 	}
 	close_output(file, opts->csv_path);
 }
@@ -607,10 +681,12 @@ static void write_json(const struct options *opts, struct cell *cells, unsigned 
 
 	uname(&uts);
 	fprintf(file, "{\n  \"tool\": \"migrate-bench\",\n  \"format\": 1,\n");
-	fprintf(file, "  \"label\": \"%s\",\n  \"kernel\": \"%s\",\n", opts->label, uts.release);
-	fprintf(file, "  \"feature\": %s,\n", feature_present ? "true" : "false");
-	fprintf(file, "  \"environment\": \"%s\",\n",
-		environment_label ? environment_label : "bare metal");
+	fputs("  ", file);
+	json_string(file, "label", opts->label, ",\n  ");
+	json_string(file, "kernel", uts.release, ",\n");
+	fprintf(file, "  \"feature\": %s,\n  ", feature_present ? "true" : "false");
+	json_string(file, "environment", environment_label ? environment_label : "bare metal",
+		    ",\n");
 	fprintf(file, "  \"from_node\": %d,\n  \"to_node\": %d,\n", opts->from, opts->to);
 	fprintf(file, "  \"bytes_per_move\": %lu,\n  \"reps\": %u,\n", opts->bytes, opts->reps);
 	fprintf(file, "  \"cells\": [");
@@ -618,10 +694,12 @@ static void write_json(const struct options *opts, struct cell *cells, unsigned 
 		struct cell *cell = &cells[i];
 		struct cell_totals totals = cell_totals(opts, cell);
 
-		fprintf(file, "%s\n    {\"size\": \"%s\", \"folio_bytes\": %lu, \"engine\": \"%s\",",
-			i ? "," : "", cell->size->name, cell->size->bytes, cell->engine);
+		fprintf(file, "%s\n    {\"size\": \"%s\", \"folio_bytes\": %lu, ",
+			i ? "," : "", cell->size->name, cell->size->bytes);
+		json_string(file, "engine", cell->engine, ",");
 		if (cell->skipped) {
-			fprintf(file, " \"skipped\": \"%s\", \"samples\": []}", cell->skipped);
+			fputc(' ', file);
+			json_string(file, "skipped", cell->skipped, ", \"samples\": []}");
 			continue;
 		}
 		fprintf(file, " \"min_gbps\": %.6f, \"median_gbps\": %.6f, \"max_gbps\": %.6f,",
@@ -654,7 +732,7 @@ static void default_engines(struct options *opts)
 	}
 	if (read_line(CORE_DIR "engine", line, sizeof(line)))
 		die(EXIT_USAGE, "cannot read " CORE_DIR "engine: %s", strerror(errno));
-	for (word = strtok_r(line, " []", &save); word && opts->nr_engines < MAX_ENGINES - 1;
+	for (word = strtok_r(line, " []", &save); word && opts->nr_engines < MAX_ENGINES - 2;
 	     word = strtok_r(NULL, " []", &save)) {
 		if (strcmp(word, "auto"))
 			snprintf(opts->engines[opts->nr_engines++], NAME_MAX_LEN, "%s", word);
@@ -665,7 +743,7 @@ static void default_engines(struct options *opts)
 
 static void check_engine(const char *engine)
 {
-	char line[TEXT_MAX], *word, *save = NULL;
+	char line[TEXT_MAX], choices[TEXT_MAX], *word, *save = NULL;
 
 	if (!feature_present) {
 		if (strcmp(engine, "kernel"))
@@ -677,11 +755,12 @@ static void check_engine(const char *engine)
 		return;
 	if (read_line(CORE_DIR "engine", line, sizeof(line)))
 		die(EXIT_USAGE, "cannot read " CORE_DIR "engine: %s", strerror(errno));
+	snprintf(choices, sizeof(choices), "%s", line);
 	for (word = strtok_r(line, " []", &save); word; word = strtok_r(NULL, " []", &save))
 		if (!strcmp(word, engine))
 			return;
 	die(EXIT_USAGE, "engine %s is not registered (the choices: %s, disabled)", engine,
-	    line);
+	    choices);
 }
 
 static void parse_list(char *list, void (*each)(struct options *, const char *),
@@ -708,6 +787,7 @@ static void add_size(struct options *opts, const char *name)
 
 static void add_engine(struct options *opts, const char *name)
 {
+
 	if (opts->nr_engines == MAX_ENGINES)
 		die(EXIT_USAGE, "at most %d engines", MAX_ENGINES);
 	if (strlen(name) >= NAME_MAX_LEN || !*name)
@@ -761,6 +841,7 @@ static void parse_options(int argc, char **argv, struct options *opts)
 		{ NULL, 0, NULL, 0 },
 	};
 	long mib = -1, reps = -1;
+	unsigned int e;
 	int option;
 
 	opts->from = opts->to = -1;
@@ -776,7 +857,10 @@ static void parse_options(int argc, char **argv, struct options *opts)
 			parse_list(optarg, add_size, opts);
 			break;
 		case 'e':
+			e = opts->nr_engines;
 			parse_list(optarg, add_engine, opts);
+			if (opts->nr_engines == e)
+				die(EXIT_USAGE, "--engines %s: names no engine", optarg);
 			break;
 		case 'm':
 			mib = parse_number(optarg, "--mib", 2, 1L << 20);
@@ -863,7 +947,8 @@ int main(int argc, char **argv)
 {
 	static struct cell cells[MAX_SIZES * MAX_ENGINES];
 	struct options opts = { 0 };
-	unsigned int nr_cells, rep, s, e, wrong = 0, behind = 0;
+	unsigned int nr_cells, rep, s, e;
+	unsigned long wrong = 0, behind = 0;
 	struct utsname uts;
 	unsigned int i;
 
@@ -882,8 +967,7 @@ int main(int argc, char **argv)
 		default_engines(&opts);
 	for (e = 0; e < opts.nr_engines; e++)
 		check_engine(opts.engines[e]);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	catch_signals();
 	nr_cells = make_cells(&opts, cells);
 	for (rep = 0; rep < opts.reps; rep++) {
 		for (s = 0; s < nr_cells; s += opts.nr_engines) {
@@ -892,6 +976,7 @@ int main(int argc, char **argv)
 
 				if (!cell->skipped)
 					run_move(&opts, cell, rep * 131 + s + e + 1);
+				stop_if_signalled();
 			}
 		}
 	}
@@ -907,7 +992,7 @@ int main(int argc, char **argv)
 	if (opts.json_path)
 		write_json(&opts, cells, nr_cells);
 	if (wrong || behind) {
-		fprintf(stderr, "migrate-bench: %u pages copied wrong, %u pages left behind\n",
+		fprintf(stderr, "migrate-bench: %lu pages copied wrong, %lu pages left behind\n",
 			wrong, behind);
 		return EXIT_WRONG;
 	}
