@@ -116,14 +116,16 @@ test: initramfs initramfs-off static-checks qemu
 initramfs-vanilla: vanilla guest-bin dsa-setup migrate-bench
 	@tools/mkinitramfs.sh $(INITRAMFS_VANILLA) $(GUEST_BIN) $(BUILD)/vanilla/modroot
 
-# P2: the seed-003 workloads and sync-batch on ours and vanilla, alternating
+# P2: the seed-003 workloads and sync-batch on ours, vanilla and ours compiled
+# out (which tells the feature from the first-lock rule), in rotating order
 # over BENCH_BOOTS boots each. P1: instructions per migrated page under QEMU
 # -icount on vanilla, on ours compiled out, and on ours (tests/icount-manifest).
 # P1's kernels are built without the debug and KUnit fragments, ours as an
 # operator builds it (tools/kernel-tree.sh bench-kernels).
 BENCH_BOOTS ?= 3
 BENCH_KERNELS := --kernel ours=$(KERNEL):$(INITRAMFS) \
-	--kernel vanilla=$(KERNEL_VANILLA):$(INITRAMFS_VANILLA)
+	--kernel vanilla=$(KERNEL_VANILLA):$(INITRAMFS_VANILLA) \
+	--kernel off=$(KERNEL_OFF):$(INITRAMFS_OFF)
 BENCH_KDIR := $(BUILD)/bench-kernels
 ICOUNT_KERNELS := $(foreach k,ours vanilla off,\
 	--kernel $(k)=$(BENCH_KDIR)/$(k)/arch/x86/boot/bzImage:$(BENCH_KDIR)/initramfs-$(k).cpio)
@@ -134,7 +136,7 @@ bench-kernels: guest-bin dsa-setup migrate-bench
 		tools/mkinitramfs.sh $(BENCH_KDIR)/initramfs-$$k.cpio $(GUEST_BIN) \
 			$(BENCH_KDIR)/$$k/modroot || exit 1; done
 
-bench: initramfs initramfs-vanilla bench-kernels qemu
+bench: initramfs initramfs-off initramfs-vanilla bench-kernels qemu
 	@$(PYTHON) tools/harness/run.py test --qemu $(QEMU) --kernel $(KERNEL) --initrd $(INITRAMFS) \
 		--outdir $(BUILD)/guest-bench --manifest bench-manifest \
 		--results $(BUILD)/bench-results.json --only '$(ONLY)'
