@@ -3,6 +3,7 @@
  * Reading and writing sysfs/debugfs knobs from guest tests.
  */
 #include "knobs.h"
+#include "tap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -185,4 +186,22 @@ int module_load_with(const char *name, const char *param)
 int module_unload(const char *name)
 {
 	return run_command("rmmod", name, NULL);
+}
+
+int run_capture(const char *command, char *out, size_t size)
+{
+	size_t len = 0;
+	FILE *pipe;
+	int status;
+
+	out[0] = '\0';
+	pipe = popen(command, "r");
+	if (!pipe)
+		return -1;
+	while (len + 1 < size && fgets(out + len, size - len, pipe)) {
+		tap_diag("  %.*s", (int)strcspn(out + len, "\n"), out + len);
+		len += strlen(out + len);
+	}
+	status = pclose(pipe);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

@@ -51,4 +51,10 @@ int module_load_with(const char *name, const char *param);
 /* Unload a module with rmmod. Returns rmmod's exit status. */
 int module_unload(const char *name);
 
+/*
+ * Run a shell command line: its output as TAP diagnostics and, up to @size
+ * bytes, in @out. Its exit status, or -1 if it could not run or was killed.
+ */
+int run_capture(const char *command, char *out, size_t size);
+
 #endif /* TESTS_LIB_KNOBS_H */

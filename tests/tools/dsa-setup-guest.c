@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "knobs.h"
 #include "numa-util.h"
@@ -30,25 +29,6 @@
 #define OUTPUT_MAX	8192
 
 static struct knob_saved saved;
-
-/* Run @command; its exit code, and its output in @out. */
-static int run(const char *command, char *out, size_t size)
-{
-	size_t len = 0;
-	FILE *pipe;
-	int status;
-
-	out[0] = '\0';
-	pipe = popen(command, "r");
-	if (!pipe)
-		return -1;
-	while (len + 1 < size && fgets(out + len, size - len, pipe)) {
-		tap_diag("  %.*s", (int)strcspn(out + len, "\n"), out + len);
-		len += strlen(out + len);
-	}
-	status = pclose(pipe);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 static void scenario_no_dsa(void)
 {
@@ -60,7 +40,7 @@ static void scenario_no_dsa(void)
 	knob_write(CORE "dsa/enabled", "0");
 	module_unload("idxd_migrate_copy");
 	tap_ok(module_unload("idxd") == 0, "idxd unloaded");
-	rc = run("dsa-setup check 2>&1", out, sizeof(out));
+	rc = run_capture("dsa-setup check 2>&1", out, sizeof(out));
 	tap_ok(rc == 2 && strstr(out, "problem: idxd is not loaded") &&
 	       strstr(out, "modprobe idxd"),
 	       "dsa-setup check without idxd: exit %d (want 2), names the fix", rc);
@@ -73,7 +53,7 @@ static long long status_offloaded(void)
 	char out[OUTPUT_MAX], *line;
 	long long value = -1;
 
-	if (run("dsa-setup status 2>&1", out, sizeof(out)) != 0)
+	if (run_capture("dsa-setup status 2>&1", out, sizeof(out)) != 0)
 		return -1;
 	line = strstr(out, "offloaded");
 	if (line)
@@ -93,12 +73,12 @@ static void scenario_apply(void)
 
 	module_load("idxd");
 	/* A device enabled by an earlier test has another configuration. */
-	run("accel-config disable-device --force dsa0 2>&1", out, sizeof(out));
-	rc = run("dsa-setup apply 2>&1", out, sizeof(out));
+	run_capture("accel-config disable-device --force dsa0 2>&1", out, sizeof(out));
+	rc = run_capture("dsa-setup apply 2>&1", out, sizeof(out));
 	tap_ok((rc == 0 || rc == 4) && !strstr(out, "problem:") &&
 	       strstr(out, "dedicated kernel WQ \"migrate\" for dmaengine, enabled"),
 	       "dsa-setup apply: exit %d, one dedicated kernel WQ enabled, no problem", rc);
-	rc = run("dsa-setup check 2>&1", out, sizeof(out));
+	rc = run_capture("dsa-setup check 2>&1", out, sizeof(out));
 	tap_ok((rc == 0 || rc == 4) && !strstr(out, "problem:") &&
 	       strstr(out, "dedicated kernel, name \"migrate\", driver_name \"dmaengine\""),
 	       "dsa-setup check after apply: exit %d, no problem", rc);
@@ -118,8 +98,8 @@ static void scenario_apply(void)
 	knob_restore(&saved);
 	knob_write(CORE "dsa/enabled", "0");
 	/* As the DSA tests leave it: dsa0 enabled with its WQ disabled, no other device. */
-	run("accel-config disable-wq --force dsa0/wq0.0 2>&1", out, sizeof(out));
-	run("for d in /sys/bus/dsa/devices/dsa*; do d=${d##*/}; [ $d = dsa0 ] ||"
+	run_capture("accel-config disable-wq --force dsa0/wq0.0 2>&1", out, sizeof(out));
+	run_capture("for d in /sys/bus/dsa/devices/dsa*; do d=${d##*/}; [ $d = dsa0 ] ||"
 	    " accel-config disable-device --force $d; done 2>&1", out, sizeof(out));
 }
 
@@ -129,15 +109,15 @@ static void scenario_profile(void)
 	int rc;
 
 	module_load("idxd");
-	run("accel-config disable-device --force dsa0 2>&1", out, sizeof(out));
-	rc = run("accel-config load-config -c /etc/dsa-migrate.conf -e 2>&1", out, sizeof(out));
+	run_capture("accel-config disable-device --force dsa0 2>&1", out, sizeof(out));
+	rc = run_capture("accel-config load-config -c /etc/dsa-migrate.conf -e 2>&1", out, sizeof(out));
 	tap_ok(rc == 0, "accel-config load-config -e of dsa-migrate.conf: exit %d", rc);
-	rc = run("dsa-setup check 2>&1", out, sizeof(out));
+	rc = run_capture("dsa-setup check 2>&1", out, sizeof(out));
 	tap_ok(strstr(out, "wq0.0: dedicated kernel, name \"migrate\", driver_name \"dmaengine\","
 			   " size 32, enabled") && !strstr(out, "wq0.0 is") &&
 	       !strstr(out, "no WQ the engine can take"),
 	       "dsa-setup check finds the profile's WQ usable (exit %d)", rc);
-	run("accel-config disable-wq --force dsa0/wq0.0 2>&1", out, sizeof(out));
+	run_capture("accel-config disable-wq --force dsa0/wq0.0 2>&1", out, sizeof(out));
 }
 
 int main(int argc, char **argv)

@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "knobs.h"
@@ -39,25 +38,6 @@
 #define CSV_FIELDS	18
 
 static struct knob_saved saved;
-
-/* Run @command; its exit code, and its output in @out (echoed as diagnostics). */
-static int run(const char *command, char *out, size_t size)
-{
-	size_t len = 0;
-	FILE *pipe;
-	int status;
-
-	out[0] = '\0';
-	pipe = popen(command, "r");
-	if (!pipe)
-		return -1;
-	while (len + 1 < size && fgets(out + len, size - len, pipe)) {
-		tap_diag("  %.*s", (int)strcspn(out + len, "\n"), out + len);
-		len += strlen(out + len);
-	}
-	status = pclose(pipe);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 /* @path's lines on the channel as "# attach NAME LINE"; 0 or -1. */
 static int attach(const char *path, const char *name)
@@ -229,8 +209,8 @@ static void setup_dsa(void)
 	int rc;
 
 	module_load("idxd");
-	run("accel-config disable-device --force dsa0 2>&1", out, sizeof(out));
-	rc = run("dsa-setup apply 2>&1", out, sizeof(out));
+	run_capture("accel-config disable-device --force dsa0 2>&1", out, sizeof(out));
+	rc = run_capture("dsa-setup apply 2>&1", out, sizeof(out));
 	tap_ok((rc == 0 || rc == 4) && !strstr(out, "problem:"),
 	       "dsa-setup apply: exit %d, no problem", rc);
 }
@@ -241,8 +221,8 @@ static void teardown_dsa(void)
 	char out[OUTPUT_MAX];
 
 	knob_write(CORE "dsa/enabled", "0");
-	run("accel-config disable-wq --force dsa0/wq0.0 2>&1", out, sizeof(out));
-	run("for d in /sys/bus/dsa/devices/dsa*; do d=${d##*/}; [ $d = dsa0 ] ||"
+	run_capture("accel-config disable-wq --force dsa0/wq0.0 2>&1", out, sizeof(out));
+	run_capture("for d in /sys/bus/dsa/devices/dsa*; do d=${d##*/}; [ $d = dsa0 ] ||"
 	    " accel-config disable-device --force $d; done 2>&1", out, sizeof(out));
 }
 
@@ -253,7 +233,7 @@ static void scenario_short(void)
 	int rc, unlabelled, bad;
 
 	setup_dsa();
-	rc = run("migrate-bench --short --label guest-short --json " JSON_PATH
+	rc = run_capture("migrate-bench --short --label guest-short --json " JSON_PATH
 		 " --csv " CSV_PATH " 2>&1", out, sizeof(out));
 	tap_ok(rc == 0, "migrate-bench --short: exit %d (want 0)", rc);
 	unlabelled = check_rows_labelled(out, &rows);
@@ -276,7 +256,7 @@ static void scenario_lying_engine(void)
 
 	tap_ok(module_load("migrate_copy_test_engine") == 0, "test engine loaded");
 	knob_set(&saved, TEST_ENGINE "corrupt", "Y");
-	rc = run("migrate-bench --sizes 4k --engines test --reps 1 --mib 4 2>&1", out,
+	rc = run_capture("migrate-bench --sizes 4k --engines test --reps 1 --mib 4 2>&1", out,
 		 sizeof(out));
 	summary = strstr(out, "migrate-bench: ");
 	while (summary && !strstr(summary, "copied wrong"))
@@ -298,7 +278,7 @@ static void scenario_bench(void)
 
 	if (feature)
 		setup_dsa();
-	rc = run("migrate-bench --mib 32 --reps 3 --json " JSON_PATH " --csv " CSV_PATH
+	rc = run_capture("migrate-bench --mib 32 --reps 3 --json " JSON_PATH " --csv " CSV_PATH
 		 " --label $(test -e " CORE "enabled && echo ours || echo vanilla) 2>&1",
 		 out, sizeof(out));
 	tap_ok(rc == 0, "migrate-bench, 32 MiB per move, 3 repetitions: exit %d", rc);
