@@ -219,6 +219,12 @@ int dsa_wq_down(bool force)
 	return dsa_run("accel-config disable-wq%s dsa0/wq0.0", force ? " --force" : "");
 }
 
+void dsa_other_devices_down(void)
+{
+	dsa_run("for d in /sys/bus/dsa/devices/dsa*; do d=${d##*/}; [ $d = dsa0 ] ||"
+		" accel-config disable-device --force $d; done");
+}
+
 int dsa_wq_channel(const struct dsa_dev *dev, char *name, size_t size)
 {
 	char path[PATH_MAX], real[PATH_MAX], under[64];

@@ -105,6 +105,8 @@ int dsa_wq_up(void);
  * without one (DSA 1.0) is disabled (idxd_device_evl_free). 0 or exit status.
  */
 int dsa_wq_down(bool force);
+/* Disable every DSA device but dsa0 (--force), as the DSA tests leave them. */
+void dsa_other_devices_down(void);
 /* The dmaengine channel of the enabled WQ ("dmaXchanY"). 0 or -errno. */
 int dsa_wq_channel(const struct dsa_dev *dev, char *name, size_t size);
 

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dsa-dev.h"
 #include "knobs.h"
 #include "numa-util.h"
 #include "tap.h"
@@ -98,9 +99,8 @@ static void scenario_apply(void)
 	knob_restore(&saved);
 	knob_write(CORE "dsa/enabled", "0");
 	/* As the DSA tests leave it: dsa0 enabled with its WQ disabled, no other device. */
-	run_capture("accel-config disable-wq --force dsa0/wq0.0 2>&1", out, sizeof(out));
-	run_capture("for d in /sys/bus/dsa/devices/dsa*; do d=${d##*/}; [ $d = dsa0 ] ||"
-	    " accel-config disable-device --force $d; done 2>&1", out, sizeof(out));
+	dsa_wq_down(true);
+	dsa_other_devices_down();
 }
 
 static void scenario_profile(void)
@@ -117,7 +117,7 @@ static void scenario_profile(void)
 			   " size 32, enabled") && !strstr(out, "wq0.0 is") &&
 	       !strstr(out, "no WQ the engine can take"),
 	       "dsa-setup check finds the profile's WQ usable (exit %d)", rc);
-	run_capture("accel-config disable-wq --force dsa0/wq0.0 2>&1", out, sizeof(out));
+	dsa_wq_down(true);
 }
 
 int main(int argc, char **argv)

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dsa-dev.h"
 #include "knobs.h"
 #include "tap.h"
 
@@ -218,12 +219,9 @@ static void setup_dsa(void)
 /* As the DSA tests leave it: dsa0 enabled with its WQ disabled, no other device. */
 static void teardown_dsa(void)
 {
-	char out[OUTPUT_MAX];
-
 	knob_write(CORE "dsa/enabled", "0");
-	run_capture("accel-config disable-wq --force dsa0/wq0.0 2>&1", out, sizeof(out));
-	run_capture("for d in /sys/bus/dsa/devices/dsa*; do d=${d##*/}; [ $d = dsa0 ] ||"
-	    " accel-config disable-device --force $d; done 2>&1", out, sizeof(out));
+	dsa_wq_down(true);
+	dsa_other_devices_down();
 }
 
 static void scenario_short(void)

@@ -402,22 +402,20 @@ static unsigned long count_wrong_pages(const uint64_t *words, unsigned long byte
 	return wrong;
 }
 
-/* 4K pages of @addr that are on @node now. */
-static unsigned long pages_on_node(char *addr, unsigned long bytes, int node)
+/*
+ * 4K pages of @addr that are on @node now; @pages and @status have room for
+ * every 4K page of @bytes.
+ */
+static unsigned long pages_on_node(char *addr, unsigned long bytes, int node, void **pages,
+				   int *status)
 {
 	unsigned long nr = bytes / PAGE_SIZE_4K, i, on = 0;
-	void **pages = calloc(nr, sizeof(*pages));
-	int *status = calloc(nr, sizeof(*status));
 
-	if (!pages || !status)
-		die(EXIT_USAGE, "out of memory");
 	for (i = 0; i < nr; i++)
 		pages[i] = addr + i * PAGE_SIZE_4K;
 	if (numa_move_pages(0, nr, pages, NULL, status, 0) == 0)
 		for (i = 0; i < nr; i++)
 			on += status[i] == node;
-	free(pages);
-	free(status);
 	return on;
 }
 
@@ -503,7 +501,7 @@ static void run_move(const struct options *opts, struct cell *cell, unsigned int
 	sample->cpu_pages = vmstat("migrate_copy_cpu_pages") - cpu;
 	sample->fallback_pages = vmstat("migrate_copy_fallback_pages") - fallback;
 	sample->migrated_pages = vmstat("pgmigrate_success") - migrated;
-	sample->moved_pages = pages_on_node(addr, opts->bytes, opts->to);
+	sample->moved_pages = pages_on_node(addr, opts->bytes, opts->to, pages, status);
 	sample->wrong_pages = count_wrong_pages((uint64_t *)addr, opts->bytes, seed);
 	sample->gbps = sample->moved_pages * PAGE_SIZE_4K / sample->seconds / 1e9;
 	munmap(map, map_len);
@@ -983,8 +981,10 @@ int main(int argc, char **argv)
 	restore_settings();
 	for (i = 0; i < nr_cells; i++) {
 		summarise(&cells[i]);
-		wrong += cell_totals(&opts, &cells[i]).wrong;
-		behind += cell_totals(&opts, &cells[i]).requested - cell_totals(&opts, &cells[i]).moved;
+		struct cell_totals totals = cell_totals(&opts, &cells[i]);
+
+		wrong += totals.wrong;
+		behind += totals.requested - totals.moved;
 	}
 	print_table(&opts, cells, nr_cells);
 	if (opts.csv_path)
