@@ -11,6 +11,10 @@
  *            watchdog breaks them)
  *   hang_ms  how long a scenario may run before the watchdog declares a hang
  *            and breaks it (100..60000)
+ *   release_hold_ms
+ *            how long the kthread keeps a reference on B after releasing it
+ *            (0..1000, default 0), as folio_end_writeback() keeps one for a
+ *            moment, which a preempted CPU stretches
  *   run      write a scenario name to run it: "writeback" or "buffer"
  *   result   the outcome of the last run, as key=value pairs
  *
@@ -29,7 +33,9 @@
  * the kthread holds a reference on it and waits for its lock; unlocked, A
  * lets the kthread release B, and later batches migrate both.  (When the
  * kthread comes too late to find A locked, contended=0, it locks A once
- * the first batch is over.)  With the
+ * the first batch is over.)  Before B's second attempt, with no folio lock
+ * held, the rebuild waits for the kthread to finish: a reference it still
+ * holds on B would fail B's bounded attempts in any kernel.  With the
  * naive rule, the batch sleeps on B while it holds A: the watchdog ends B's
  * writeback or unlocks B's buffer itself after hang_ms and reports hang=1.
  */
@@ -39,6 +45,7 @@
 #include <linux/blkdev.h>
 #include <linux/buffer_head.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/kthread.h>
 #include <linux/migrate.h>
@@ -77,6 +84,7 @@ static const char * const lockrule_scenario_names[] = {
  * @waiter_ready:	the kthread holds what it must hold
  * @batch_started:	the batch asked for B's destination, before it locks A
  * @waiter_done:	the kthread has locked A, released B and finished
+ *			(completed for every waiter)
  * @watchdog:		breaks the deadlock after hang_ms
  * @released:		B's writeback was ended, or its buffer unlocked
  * @b_dst_calls:	how many times B's destination was asked for
@@ -109,17 +117,26 @@ struct lockrule_run {
 static DEFINE_MUTEX(lockrule_mutex);
 static char lockrule_device[64];
 static u32 lockrule_hang_ms = 5000;
+static u32 lockrule_release_hold_ms;
 static char lockrule_result[LOCKRULE_RESULT_SIZE];
 
-/* End B's writeback or unlock B's buffer, once, whoever comes first. */
-static void lockrule_release_b(struct lockrule_run *run)
+/*
+ * End B's writeback or unlock B's buffer, once, whoever comes first, and keep
+ * a reference on B for @hold_ms more.  B cannot migrate before it is
+ * released, so it is still there to take a reference on.
+ */
+static void lockrule_release_b(struct lockrule_run *run, unsigned int hold_ms)
 {
 	if (atomic_xchg(&run->released, 1))
 		return;
+	folio_get(run->b);
 	if (run->scenario == LOCKRULE_WRITEBACK)
 		folio_end_writeback(run->b);
 	else
 		unlock_buffer(run->b_buffer);
+	if (hold_ms)
+		msleep(hold_ms);
+	folio_put(run->b);
 }
 
 static int lockrule_waiter_fn(void *data)
@@ -143,7 +160,7 @@ static int lockrule_waiter_fn(void *data)
 		run->contended = folio_test_locked(a);
 		folio_lock(a);
 	}
-	lockrule_release_b(run);
+	lockrule_release_b(run, READ_ONCE(lockrule_release_hold_ms));
 	if (!IS_ERR(a)) {
 		/*
 		 * Drop the lookup's reference before the lock: the page cache
@@ -153,7 +170,7 @@ static int lockrule_waiter_fn(void *data)
 		folio_put(a);
 		folio_unlock(a);
 	}
-	complete(&run->waiter_done);
+	complete_all(&run->waiter_done);
 	return 0;
 }
 
@@ -167,7 +184,7 @@ static void lockrule_watchdog_fn(struct work_struct *work)
 	run->hang = true;
 	pr_info("%s: no progress after %u ms, releasing B\n",
 		lockrule_scenario_names[run->scenario], lockrule_hang_ms);
-	lockrule_release_b(run);
+	lockrule_release_b(run, 0);
 }
 
 static struct folio *lockrule_alloc_dst(struct folio *src, unsigned long private)
@@ -175,10 +192,19 @@ static struct folio *lockrule_alloc_dst(struct folio *src, unsigned long private
 	struct lockrule_run *run = (struct lockrule_run *)private;
 
 	if (src->mapping == run->mapping && src->index == run->index_b) {
-		if (!run->b_dst_calls++)
+		if (!run->b_dst_calls++) {
 			complete(&run->batch_started);
-		else
+		} else {
 			WRITE_ONCE(run->first_batch_over, true);
+			/*
+			 * No folio lock is held before a batch has its
+			 * destinations: let the kthread finish, so that its
+			 * reference on B (folio_end_writeback() takes one)
+			 * cannot fail B's bounded attempts, in any kernel.
+			 */
+			wait_for_completion_timeout(&run->waiter_done,
+				msecs_to_jiffies(READ_ONCE(lockrule_hang_ms)));
+		}
 	}
 	return __folio_alloc_node(GFP_HIGHUSER_MOVABLE | __GFP_THISNODE,
 				  folio_order(src), run->target_nid);
@@ -341,7 +367,7 @@ static int lockrule_run_scenario(enum lockrule_scenario scenario)
 	err = lockrule_migrate(run, &list);
 	put_task_struct(run->waiter);
 release_b:
-	lockrule_release_b(run);
+	lockrule_release_b(run, 0);
 putback:
 	if (!list_empty(&list))
 		putback_movable_pages(&list);
@@ -429,6 +455,24 @@ static int lockrule_hang_ms_get(void *data, u64 *value)
 DEFINE_DEBUGFS_ATTRIBUTE(lockrule_hang_ms_fops, lockrule_hang_ms_get,
 			 lockrule_hang_ms_set, "%llu\n");
 
+static int lockrule_release_hold_ms_set(void *data, u64 value)
+{
+	if (value > 1000)
+		return -EINVAL;
+	WRITE_ONCE(lockrule_release_hold_ms, value);
+	return 0;
+}
+
+static int lockrule_release_hold_ms_get(void *data, u64 *value)
+{
+	*value = READ_ONCE(lockrule_release_hold_ms);
+	return 0;
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(lockrule_release_hold_ms_fops,
+			 lockrule_release_hold_ms_get,
+			 lockrule_release_hold_ms_set, "%llu\n");
+
 static ssize_t lockrule_result_read(struct file *file, char __user *ubuf,
 				    size_t count, loff_t *ppos)
 {
@@ -454,6 +498,8 @@ static int __init lockrule_init(void)
 	debugfs_create_bool("naive", 0600, dir, &migrate_lockrule_naive);
 	debugfs_create_file_unsafe("hang_ms", 0600, dir, NULL,
 				   &lockrule_hang_ms_fops);
+	debugfs_create_file_unsafe("release_hold_ms", 0600, dir, NULL,
+				   &lockrule_release_hold_ms_fops);
 	debugfs_create_file("run", 0200, dir, NULL, &lockrule_run_fops);
 	debugfs_create_file("result", 0400, dir, NULL, &lockrule_result_fops);
 	return 0;

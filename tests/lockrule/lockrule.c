@@ -3,7 +3,7 @@
  * lockrule: the first-lock rule of synchronous migration batches, on the
  * deadlock rebuilds of CONFIG_MIGRATE_LOCKRULE_TEST and on lockdep's books.
  *
- *   lockrule --scenario NAME [--naive]
+ *   lockrule --scenario NAME [--naive] [--release-hold-ms MS]
  *
  *   writeback        seed 000: the batch holds folio A and meets folio B under
  *                    writeback that ends only once a kthread has locked A
@@ -28,6 +28,10 @@
  * the device's first 64 KiB as written.  With --naive the batch sleeps after
  * its first lock: the run must hang until the watchdog breaks it (hang=1),
  * and the debug check must have counted the sleep: the negative control.
+ * --release-hold-ms has the kthread keep a reference on B for MS after it
+ * released B, as folio_end_writeback() keeps one for a moment (stretched when
+ * the host preempts that vCPU): the rebuild must not let its own kthread's
+ * reference fail B's bounded attempts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,22 +74,28 @@ static struct knob_saved saved;
 
 static void usage(const char *program)
 {
-	fprintf(stderr, "usage: %s --scenario NAME [--naive]\n", program);
+	fprintf(stderr, "usage: %s --scenario NAME [--naive] [--release-hold-ms 0..1000]\n",
+		program);
 	print_names("scenarios", scenario_names, SC_COUNT);
 	exit(2);
 }
 
-static void parse_options(int argc, char **argv, enum scenario *scenario, bool *naive)
+static void parse_options(int argc, char **argv, enum scenario *scenario, bool *naive,
+			  const char **release_hold_ms)
 {
 	static const struct option long_options[] = {
 		{ "scenario", required_argument, NULL, 's' },
 		{ "naive", no_argument, NULL, 'n' },
+		{ "release-hold-ms", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool have_scenario = false;
 	int index, opt;
+	long value;
+	char *end;
 
 	*naive = false;
+	*release_hold_ms = "0";
 	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 's':
@@ -98,11 +108,20 @@ static void parse_options(int argc, char **argv, enum scenario *scenario, bool *
 		case 'n':
 			*naive = true;
 			break;
+		case 'r':
+			value = strtol(optarg, &end, 10);
+			if (end == optarg || *end || value < 0 || value > 1000) {
+				fprintf(stderr, "--release-hold-ms: '%s' is not 0..1000\n", optarg);
+				usage(argv[0]);
+			}
+			*release_hold_ms = optarg;
+			break;
 		default:
 			usage(argv[0]);
 		}
 	}
-	if (!have_scenario || optind != argc || (*naive && *scenario > SC_BUFFER))
+	if (!have_scenario || optind != argc ||
+	    ((*naive || strcmp(*release_hold_ms, "0")) && *scenario > SC_BUFFER))
 		usage(argv[0]);
 }
 
@@ -173,7 +192,7 @@ static bool result_parse(const char *text, struct lockrule_result *result)
 	       result_field(text, "ms", &result->ms);
 }
 
-static int run_rebuild(enum scenario scenario, bool naive)
+static int run_rebuild(enum scenario scenario, bool naive, const char *release_hold_ms)
 {
 	uint64_t seed = pattern_seed();
 	struct lockrule_result result;
@@ -188,6 +207,8 @@ static int run_rebuild(enum scenario scenario, bool naive)
 		err = knob_set(&saved, LOCKRULE "hang_ms", HANG_MS);
 	if (!err)
 		err = knob_set(&saved, LOCKRULE "naive", naive ? "Y" : "N");
+	if (!err)
+		err = knob_set(&saved, LOCKRULE "release_hold_ms", release_hold_ms);
 	if (!err)
 		err = knob_write(LOCKRULE "run", scenario_names[scenario]);
 	if (!err)
@@ -405,13 +426,14 @@ static int run_alloc_under_locks(void)
 int main(int argc, char **argv)
 {
 	enum scenario scenario = SC_WRITEBACK;
+	const char *release_hold_ms;
 	bool naive;
 
-	parse_options(argc, argv, &scenario, &naive);
+	parse_options(argc, argv, &scenario, &naive, &release_hold_ms);
 	switch (scenario) {
 	case SC_WRITEBACK:
 	case SC_BUFFER:
-		return run_rebuild(scenario, naive);
+		return run_rebuild(scenario, naive, release_hold_ms);
 	case SC_NO_RECLAIM:
 		return run_reclaim_check(false);
 	case SC_ALLOC_UNDER_LOCKS:
