@@ -11,7 +11,9 @@
  * The CPU engine is built in and always registered. Other engines (a DSA
  * work queue through dmaengine, test engines) register from their module
  * init. "auto" picks an engine per batch from a decaying average of the
- * throughput each engine achieved for the batch's folio size class.
+ * throughput each engine achieved for the batch's folio size class. The CPU
+ * engine copies ahead only when auto weighs it against another engine: a
+ * batch only the CPU would copy is left to the move phase.
  *
  * Rules, because the batch's folios are locked while an engine copies:
  * the batch is allocated before its first folio is locked, engines must not
@@ -54,6 +56,15 @@
 /* A new throughput sample weighs 1 / 2^MIGRATE_COPY_EWMA_SHIFT. */
 #define MIGRATE_COPY_EWMA_SHIFT		3
 #define MIGRATE_COPY_NAME_MAX		32
+/*
+ * Batches of up to this many folios (as many as a migration batch holds)
+ * are kept for the next migration batch, at most MIGRATE_COPY_CACHED_BATCHES
+ * of them (12 KiB each): allocating one per migration batch, zeroed on
+ * allocation or free when init_on_alloc or init_on_free is on, costs more
+ * than the rest of the batch's bookkeeping.
+ */
+#define MIGRATE_COPY_CACHED_CAPACITY	512
+#define MIGRATE_COPY_CACHED_BATCHES	4
 
 DEFINE_STATIC_KEY_FALSE(migrate_copy_enabled_key);
 /* Serialises engine registration and every change of the knobs. */
@@ -65,6 +76,14 @@ static LIST_HEAD(migrate_copy_engines);
 static struct migrate_copy_engine __rcu *migrate_copy_chosen;
 static atomic_long_t migrate_copy_sequence;
 static bool migrate_copy_on = IS_ENABLED(CONFIG_MIGRATE_COPY_DEFAULT_ON);
+static struct migrate_copy_batch *migrate_copy_cached[MIGRATE_COPY_CACHED_BATCHES];
+/*
+ * True while the CPU engine would copy every batch: the operator chose it, or
+ * it is the only engine auto has.  Copying ahead on the CPU then only adds a
+ * pass over each batch to the copy the move phase makes anyway, so batches
+ * are not copied ahead.
+ */
+static bool migrate_copy_cpu_only = true;
 
 struct migrate_copy_policy migrate_copy_policy = {
 	.reasons = (BIT(MR_TYPES) - 1) & ~BIT(MR_MEMORY_FAILURE),
@@ -133,6 +152,15 @@ static bool migrate_copy_engine_listed(struct migrate_copy_engine *wanted)
 	return false;
 }
 
+/* Context: migrate_copy_lock held. */
+static void migrate_copy_update_cpu_only(void)
+{
+	struct migrate_copy_engine *chosen = migrate_copy_selected_engine();
+
+	WRITE_ONCE(migrate_copy_cpu_only, chosen == &migrate_copy_cpu_engine ||
+		   (!chosen && list_is_singular(&migrate_copy_engines)));
+}
+
 /**
  * migrate_copy_engine_register() - Offer a copy engine to page migration.
  * @engine: The engine, with @engine->ops set. It must stay allocated until
@@ -161,6 +189,7 @@ int migrate_copy_engine_register(struct migrate_copy_engine *engine)
 		engine->next_explore = 0;
 		engine->explore_shift = 0;
 		list_add_tail_rcu(&engine->list, &migrate_copy_engines);
+		migrate_copy_update_cpu_only();
 	}
 	mutex_unlock(&migrate_copy_lock);
 
@@ -192,6 +221,7 @@ void migrate_copy_engine_unregister(struct migrate_copy_engine *engine)
 			engine->ops->name);
 	}
 	list_del_rcu(&engine->list);
+	migrate_copy_update_cpu_only();
 	mutex_unlock(&migrate_copy_lock);
 
 	synchronize_srcu(&migrate_copy_srcu);
@@ -213,8 +243,13 @@ static bool migrate_copy_reason_allowed(enum migrate_reason reason)
  */
 static bool migrate_copy_mapping_eligible(struct folio *src)
 {
-	struct address_space *mapping = folio_mapping(src);
+	struct address_space *mapping;
 
+	/* Anonymous and KSM folios, in the swap cache or not, are. */
+
+	if (folio_test_anon(src))
+		return true;
+	mapping = folio_mapping(src);
 	if (!mapping)
 		return true;
 	if (mapping_inaccessible(mapping))
@@ -280,6 +315,16 @@ static enum migrate_copy_class migrate_copy_main_class(const size_t *class_bytes
 	return main;
 }
 
+/* Empty @batch for a migration of enum migrate_reason @reason. */
+static void migrate_copy_batch_init(struct migrate_copy_batch *batch, int reason)
+{
+	batch->nr = 0;
+	batch->bytes = 0;
+	batch->dst_nid = NUMA_NO_NODE;
+	batch->reason = reason;
+	batch->size_class = MIGRATE_COPY_CLASS_BASE;
+}
+
 /**
  * migrate_copy_batch_alloc() - Allocate an empty batch.
  * @capacity: Number of folios it must hold.
@@ -297,20 +342,54 @@ struct migrate_copy_batch *migrate_copy_batch_alloc(unsigned int capacity, int r
 	if (!batch)
 		return NULL;
 	batch->capacity = capacity;
-	batch->nr = 0;
-	batch->bytes = 0;
-	batch->dst_nid = NUMA_NO_NODE;
-	batch->reason = reason;
-	batch->size_class = MIGRATE_COPY_CLASS_BASE;
+	migrate_copy_batch_init(batch, reason);
 	return batch;
 }
 
+/* A kept batch of MIGRATE_COPY_CACHED_CAPACITY entries, or NULL if none. */
+static struct migrate_copy_batch *migrate_copy_batch_take_cached(void)
+{
+	struct migrate_copy_batch *batch;
+	unsigned int i;
+
+	for (i = 0; i < MIGRATE_COPY_CACHED_BATCHES; i++) {
+		batch = xchg(&migrate_copy_cached[i], NULL);
+		if (batch)
+			return batch;
+	}
+	return NULL;
+}
+
+/* Keep @batch for the next migration batch; false if every place is taken. */
+static bool migrate_copy_batch_keep(struct migrate_copy_batch *batch)
+{
+	unsigned int i;
+
+	if (batch->capacity != MIGRATE_COPY_CACHED_CAPACITY)
+		return false;
+	for (i = 0; i < MIGRATE_COPY_CACHED_BATCHES; i++)
+		if (!cmpxchg(&migrate_copy_cached[i], NULL, batch))
+			return true;
+	return false;
+}
+
+/* Free the kept batches: the batch copy was disabled. */
+static void migrate_copy_batch_drain(void)
+{
+	struct migrate_copy_batch *batch;
+
+	while ((batch = migrate_copy_batch_take_cached()))
+		kvfree(batch);
+}
+
 /**
- * migrate_copy_batch_free() - Free a batch.
+ * migrate_copy_batch_free() - Free a batch, or keep it for the next one.
  * @batch: The batch, or NULL.
  */
 void migrate_copy_batch_free(struct migrate_copy_batch *batch)
 {
+	if (batch && migrate_copy_batch_keep(batch))
+		return;
 	kvfree(batch);
 }
 
@@ -325,19 +404,32 @@ void migrate_copy_batch_free(struct migrate_copy_batch *batch)
  * GFP_NOWAIT for an asynchronous migration. Inside direct compaction, under
  * another batch's locks, PF_MEMALLOC keeps GFP_KERNEL from reclaiming.
  *
- * Return: an empty batch for up to as many folios as @folios holds, or NULL
- * if the batch copy does not apply (disabled, @reason not allowed) or memory
- * is short: the move phase then copies on the CPU.
+ * Return: an empty batch for at least as many folios as @folios holds (one
+ * kept from an earlier migration batch where it can), or NULL if the batch
+ * copy does not apply (disabled, @reason not allowed) or memory is short:
+ * the move phase then copies on the CPU.
  */
 struct migrate_copy_batch *migrate_copy_batch_prepare(struct list_head *folios,
 						      enum migrate_mode mode,
 						      enum migrate_reason reason)
 {
 	gfp_t gfp = mode == MIGRATE_ASYNC ? GFP_NOWAIT : GFP_KERNEL;
+	struct migrate_copy_batch *batch;
+	size_t nr_folios;
 
-	if (!migrate_copy_reason_allowed(reason) || list_empty(folios))
+	if (READ_ONCE(migrate_copy_cpu_only) || !migrate_copy_reason_allowed(reason) ||
+	    list_empty(folios))
 		return NULL;
-	return migrate_copy_batch_alloc(list_count_nodes(folios), reason, gfp);
+	nr_folios = list_count_nodes(folios);
+	if (nr_folios > MIGRATE_COPY_CACHED_CAPACITY)
+		return migrate_copy_batch_alloc(nr_folios, reason, gfp);
+
+	batch = migrate_copy_batch_take_cached();
+	if (!batch)
+		return migrate_copy_batch_alloc(MIGRATE_COPY_CACHED_CAPACITY,
+						reason, gfp);
+	migrate_copy_batch_init(batch, reason);
+	return batch;
 }
 
 /* Fill @batch with the eligible folios of the two parallel lists. */
@@ -649,10 +741,12 @@ void migrate_copy_set_enabled(bool enabled)
 	if (enabled == migrate_copy_on)
 		return;
 	WRITE_ONCE(migrate_copy_on, enabled);
-	if (enabled)
+	if (enabled) {
 		static_branch_enable(&migrate_copy_enabled_key);
-	else
+	} else {
 		static_branch_disable(&migrate_copy_enabled_key);
+		migrate_copy_batch_drain();
+	}
 }
 
 /* Context: migrate_copy_lock held. NULL means auto. */
@@ -667,6 +761,7 @@ void migrate_copy_select_engine(struct migrate_copy_engine *engine)
 {
 	lockdep_assert_held(&migrate_copy_lock);
 	rcu_assign_pointer(migrate_copy_chosen, engine);
+	migrate_copy_update_cpu_only();
 }
 
 /*

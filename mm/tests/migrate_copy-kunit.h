@@ -690,11 +690,80 @@ static void mc_reason_policy_applies(struct kunit *test)
 	WRITE_ONCE(migrate_copy_policy.reasons, saved);
 }
 
+/* Select @engine (NULL: auto) and prepare a batch for @folios. */
+static struct migrate_copy_batch *mc_prepare_with(struct migrate_copy_engine *engine,
+						  struct list_head *folios)
+{
+	mutex_lock(&migrate_copy_lock);
+	migrate_copy_select_engine(engine);
+	mutex_unlock(&migrate_copy_lock);
+	return migrate_copy_batch_prepare(folios, MIGRATE_SYNC, MR_SYSCALL);
+}
+
+static void mc_cpu_alone_not_copied_ahead(struct kunit *test)
+{
+	struct migrate_copy_engine *engine = mc_fake_engine(test, &mc_fake_ops);
+	unsigned long reasons = READ_ONCE(migrate_copy_policy.reasons);
+	struct folio *folio = mc_test_folio(test, 0);
+	struct migrate_copy_engine *chosen;
+	struct migrate_copy_batch *batch;
+	LIST_HEAD(folios);
+	bool cpu_alone;
+
+	mutex_lock(&migrate_copy_lock);
+	chosen = migrate_copy_selected_engine();
+	cpu_alone = list_is_singular(&migrate_copy_engines);
+	mutex_unlock(&migrate_copy_lock);
+	WRITE_ONCE(migrate_copy_policy.reasons, BIT(MR_SYSCALL));
+	list_add(&folio->lru, &folios);
+
+	KUNIT_EXPECT_NULL(test, mc_prepare_with(&migrate_copy_cpu_engine, &folios));
+	KUNIT_ASSERT_EQ(test, migrate_copy_engine_register(engine), 0);
+	batch = mc_prepare_with(NULL, &folios);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, batch, "auto with two engines copies ahead");
+	migrate_copy_batch_free(batch);
+	KUNIT_EXPECT_NULL(test, mc_prepare_with(&migrate_copy_cpu_engine, &folios));
+	batch = mc_prepare_with(engine, &folios);
+	KUNIT_EXPECT_NOT_NULL(test, batch);
+	migrate_copy_batch_free(batch);
+	migrate_copy_engine_unregister(engine);
+	if (cpu_alone)
+		KUNIT_EXPECT_NULL_MSG(test, mc_prepare_with(NULL, &folios),
+				      "auto with the CPU engine alone copies nothing ahead");
+	else
+		kunit_info(test, "another engine is registered: auto alone not tried\n");
+
+	list_del(&folio->lru);
+	WRITE_ONCE(migrate_copy_policy.reasons, reasons);
+	mutex_lock(&migrate_copy_lock);
+	migrate_copy_select_engine(chosen);
+	mutex_unlock(&migrate_copy_lock);
+}
+
+static void mc_full_batches_are_kept(struct kunit *test)
+{
+	struct migrate_copy_batch *small, *full, *kept;
+
+	small = migrate_copy_batch_alloc(2, MR_SYSCALL, GFP_KERNEL);
+	full = migrate_copy_batch_alloc(MIGRATE_COPY_CACHED_CAPACITY, MR_SYSCALL, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, small);
+	KUNIT_ASSERT_NOT_NULL(test, full);
+	KUNIT_EXPECT_FALSE(test, migrate_copy_batch_keep(small));
+	kvfree(small);
+	KUNIT_EXPECT_TRUE(test, migrate_copy_batch_keep(full));
+	kept = migrate_copy_batch_take_cached();
+	KUNIT_ASSERT_NOT_NULL(test, kept);
+	KUNIT_EXPECT_EQ(test, kept->capacity, MIGRATE_COPY_CACHED_CAPACITY);
+	migrate_copy_batch_free(kept);
+}
+
 static struct kunit_case migrate_copy_policy_cases[] = {
 	KUNIT_CASE(mc_parse_reason_names),
 	KUNIT_CASE(mc_parse_reason_rejects),
 	KUNIT_CASE(mc_parse_min_bytes),
 	KUNIT_CASE(mc_reason_policy_applies),
+	KUNIT_CASE(mc_cpu_alone_not_copied_ahead),
+	KUNIT_CASE(mc_full_batches_are_kept),
 	{}
 };
 

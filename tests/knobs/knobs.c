@@ -80,6 +80,7 @@
 #define DSA_DIR		"dsa"
 #define PROVIDER_MODULE	"memcpy_test_dma"
 #define ENGINE_MODULE	"idxd_migrate_copy"
+#define TEST_ENGINE_MODULE	"migrate_copy_test_engine"
 #define TRACEFS		"/sys/kernel/tracing"
 #define EVENT		TRACEFS "/events/migrate_copy/migrate_copy_batch"
 #define MIGRATE_FORMAT	TRACEFS "/events/migrate/mm_migrate_pages/format"
@@ -1210,6 +1211,7 @@ FIXTURE(tracepoint) {
 	char tracing_on[16];
 	char engines[KNOB_VALUE_MAX];
 	int mr_syscall;
+	bool loaded_test_engine;
 };
 
 FIXTURE_SETUP(tracepoint)
@@ -1225,6 +1227,9 @@ FIXTURE_SETUP(tracepoint)
 		note("mount -t tracefs tracefs " TRACEFS ": %s", strerror(errno));
 	ASSERT_EQ(0, access(EVENT "/enable", F_OK))
 		TH_LOG("no " EVENT " in tracefs");
+	/* With the CPU engine alone, auto copies nothing ahead: no event. */
+	self->loaded_test_engine = !module_loaded(TEST_ENGINE_MODULE);
+	ASSERT_EQ(0, module_load(TEST_ENGINE_MODULE)) TH_LOG("modprobe " TEST_ENGINE_MODULE);
 	mr_format = mr_syscall_from_format();
 	mr_reasons = mr_syscall_from_reasons();
 	self->mr_syscall = mr_format >= 0 ? mr_format : MR_SYSCALL_612;
@@ -1251,6 +1256,8 @@ FIXTURE_TEARDOWN(tracepoint)
 	if (self->tracing_on[0] && strcmp(self->tracing_on, "1"))
 		knob_write(TRACEFS "/tracing_on", self->tracing_on);
 	knob_restore(&saved);
+	if (self->loaded_test_engine)
+		module_unload(TEST_ENGINE_MODULE);
 }
 
 TEST_F_TIMEOUT(tracepoint, format_has_every_documented_field, 60)
@@ -1371,6 +1378,96 @@ TEST_F_TIMEOUT(tracepoint, move_pages_4k_batches_are_traced_with_sane_fields, 12
 TEST_F_TIMEOUT(tracepoint, move_pages_thp_batches_are_traced_with_sane_fields, 120)
 {
 	traced_move(self, MIG_KIND_THP, 2 * SIZE_2M);
+	EXPECT_EQ(0, failures);
+}
+
+/*
+ * With @engine chosen, move 64 4K pages from node 0 to 1 with the event on:
+ * true if they moved, with the number of this task's events in @events and
+ * the rise of migrate_copy_cpu + offload + fallback in @counted.
+ */
+static bool move_counting_copies(const char *engine, int *events_seen, long long *counted)
+{
+	struct vmstat_set before = { 0 }, after;
+	struct batch_event events[MAX_EVENTS];
+	struct mig_placement placement = { 0 };
+	struct mig_move_result result;
+	long long cpu = 0, offload = 0, fallback = 0;
+	struct mig_region region;
+	unsigned int others;
+	bool moved = false;
+	int err;
+
+	vmstat_set_add(&before, "migrate_copy_cpu");
+	vmstat_set_add(&before, "migrate_copy_offload");
+	vmstat_set_add(&before, "migrate_copy_fallback");
+	after = before;
+	err = knob_write(CORE "engine", engine);
+	if (!check(!err, "engine takes %s", engine))
+		return false;
+	err = mig_region_create(&region, MIG_KIND_4K, 64 * SIZE_4K, 0);
+	if (!check(!err && mig_region_place(&region, 0, &placement, &result.ret),
+		   "%s: 64 4K pages on node 0 (%s)", engine, err ? strerror(-err) : "ok")) {
+		if (!err)
+			mig_region_destroy(&region);
+		return false;
+	}
+	event_enable("1");
+	clear_trace();
+	vmstat_set_snapshot(&before);
+	mig_region_move(&region, 1, &result);
+	vmstat_set_snapshot(&after);
+	event_enable("0");
+	mig_region_query(&region, 1, &placement);
+	moved = check(placement.status.matching == region.nr_pages,
+		      "%s: move_pages moved them to node 1 (%zu of %zu pages there)", engine,
+		      placement.status.matching, region.nr_pages);
+	mig_region_destroy(&region);
+	*events_seen = read_events(getpid(), events, MAX_EVENTS, &others);
+	vmstat_set_delta(&before, &after, "migrate_copy_cpu", &cpu);
+	vmstat_set_delta(&before, &after, "migrate_copy_offload", &offload);
+	vmstat_set_delta(&before, &after, "migrate_copy_fallback", &fallback);
+	*counted = cpu + offload + fallback;
+	return moved;
+}
+
+/* With @engine the CPU would copy every batch: nothing is copied ahead. */
+static void check_nothing_copied_ahead(const char *engine, const char *what)
+{
+	long long counted = -1;
+	int events = -1;
+
+	if (move_counting_copies(engine, &events, &counted))
+		check(events == 0 && counted == 0,
+		      "%s: no batch copied ahead (%d events, counters +%lld)", what, events,
+		      counted);
+}
+
+TEST_F_TIMEOUT(tracepoint, cpu_engine_alone_copies_nothing_ahead, 120)
+{
+	char value[KNOB_VALUE_MAX] = "";
+	long long counted = -1;
+	int events = -1;
+	bool unloaded;
+
+	/* The negative control: another engine copies ahead, and it shows. */
+	if (move_counting_copies("test", &events, &counted))
+		check(events > 0 && counted == 64,
+		      "engine test: batches copied ahead (%d events, counters +%lld of 64)",
+		      events, counted);
+	check_nothing_copied_ahead("cpu", "engine cpu");
+	if (!self->loaded_test_engine) {
+		note("the test engine was loaded before this test: auto alone not tried");
+		EXPECT_EQ(0, failures);
+		return;
+	}
+	unloaded = module_unload(TEST_ENGINE_MODULE) == 0;
+	self->loaded_test_engine = !unloaded;
+	if (unloaded && !knob_write(CORE "engine", "auto") &&
+	    !knob_read(CORE "engine", value, sizeof(value)) && !strcmp(value, "[auto] cpu"))
+		check_nothing_copied_ahead("auto", "auto with the CPU engine alone");
+	else
+		note("engines after unloading the test engine: %s; auto alone not tried", value);
 	EXPECT_EQ(0, failures);
 }
 

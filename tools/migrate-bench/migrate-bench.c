@@ -14,7 +14,8 @@
  * checks that every page is on the target node and holds what was written
  * (every word), and reads from /proc/vmstat which engine copied it.
  *
- * Engines: "cpu", each registered engine, "auto" (the kernel picks) and
+ * Engines: "cpu" (nothing copied ahead: the move copies, as when disabled),
+ * each registered engine, "auto" (the kernel picks) and
  * "disabled" (the feature off: migration copies folio by folio), by default
  * all of them; on a kernel without the feature, one row, "kernel". Every
  * repetition runs the engines in another order (rotated by one). The table
