@@ -57,11 +57,13 @@
 #define MIGRATE_COPY_EWMA_SHIFT		3
 #define MIGRATE_COPY_NAME_MAX		32
 /*
- * Batches of up to this many folios (as many as a migration batch holds)
- * are kept for the next migration batch, at most MIGRATE_COPY_CACHED_BATCHES
- * of them (12 KiB each): allocating one per migration batch, zeroed on
- * allocation or free when init_on_alloc or init_on_free is on, costs more
- * than the rest of the batch's bookkeeping.
+ * Batches of this many folios (as many as a migration batch of 4 KiB pages
+ * holds on x86) are kept for the next migration batch, at most
+ * MIGRATE_COPY_CACHED_BATCHES of them (12 KiB each): allocating one per
+ * migration batch, zeroed on allocation or free when init_on_alloc or
+ * init_on_free is on, costs more than the rest of the batch's bookkeeping.
+ * A smaller batch uses a kept one if there is one, and is allocated to its
+ * size otherwise.
  */
 #define MIGRATE_COPY_CACHED_CAPACITY	512
 #define MIGRATE_COPY_CACHED_BATCHES	4
@@ -360,19 +362,6 @@ static struct migrate_copy_batch *migrate_copy_batch_take_cached(void)
 	return NULL;
 }
 
-/* Keep @batch for the next migration batch; false if every place is taken. */
-static bool migrate_copy_batch_keep(struct migrate_copy_batch *batch)
-{
-	unsigned int i;
-
-	if (batch->capacity != MIGRATE_COPY_CACHED_CAPACITY)
-		return false;
-	for (i = 0; i < MIGRATE_COPY_CACHED_BATCHES; i++)
-		if (!cmpxchg(&migrate_copy_cached[i], NULL, batch))
-			return true;
-	return false;
-}
-
 /* Free the kept batches: the batch copy was disabled. */
 static void migrate_copy_batch_drain(void)
 {
@@ -380,6 +369,28 @@ static void migrate_copy_batch_drain(void)
 
 	while ((batch = migrate_copy_batch_take_cached()))
 		kvfree(batch);
+}
+
+/* Keep @batch for the next migration batch; false if every place is taken. */
+static bool migrate_copy_batch_keep(struct migrate_copy_batch *batch)
+{
+	unsigned int i;
+
+	if (batch->capacity != MIGRATE_COPY_CACHED_CAPACITY)
+		return false;
+	for (i = 0; i < MIGRATE_COPY_CACHED_BATCHES; i++) {
+		if (cmpxchg(&migrate_copy_cached[i], NULL, batch))
+			continue;
+		/*
+		 * Disabled meanwhile: either the drain found @batch, or this
+		 * sees the feature off (both cmpxchg() and the drain's xchg()
+		 * are full barriers).
+		 */
+		if (!READ_ONCE(migrate_copy_on))
+			migrate_copy_batch_drain();
+		return true;
+	}
+	return false;
 }
 
 /**
@@ -423,11 +434,9 @@ struct migrate_copy_batch *migrate_copy_batch_prepare(struct list_head *folios,
 	nr_folios = list_count_nodes(folios);
 	if (nr_folios > MIGRATE_COPY_CACHED_CAPACITY)
 		return migrate_copy_batch_alloc(nr_folios, reason, gfp);
-
 	batch = migrate_copy_batch_take_cached();
 	if (!batch)
-		return migrate_copy_batch_alloc(MIGRATE_COPY_CACHED_CAPACITY,
-						reason, gfp);
+		return migrate_copy_batch_alloc(nr_folios, reason, gfp);
 	migrate_copy_batch_init(batch, reason);
 	return batch;
 }

@@ -34,8 +34,8 @@
  * lets the kthread release B, and later batches migrate both.  (When the
  * kthread comes too late to find A locked, contended=0, it locks A once
  * the first batch is over.)  Before B's second attempt, with no folio lock
- * held, the rebuild waits for the kthread to finish: a reference it still
- * holds on B would fail B's bounded attempts in any kernel.  With the
+ * held, the writeback rebuild waits for the kthread to finish: a reference
+ * it still holds on B would fail B's bounded attempts in any kernel.  With the
  * naive rule, the batch sleeps on B while it holds A: the watchdog ends B's
  * writeback or unlocks B's buffer itself after hang_ms and reports hang=1.
  */
@@ -93,6 +93,8 @@ static const char * const lockrule_scenario_names[] = {
  *			migrate_pages() returned
  * @contended:		the kthread found A locked by the batch
  * @hang:		the watchdog had to release B
+ * @late_release:	B's second attempt waited hang_ms for the kthread in
+ *			vain
  */
 struct lockrule_run {
 	enum lockrule_scenario scenario;
@@ -112,6 +114,7 @@ struct lockrule_run {
 	bool first_batch_over;
 	bool contended;
 	bool hang;
+	bool late_release;
 };
 
 static DEFINE_MUTEX(lockrule_mutex);
@@ -122,21 +125,23 @@ static char lockrule_result[LOCKRULE_RESULT_SIZE];
 
 /*
  * End B's writeback or unlock B's buffer, once, whoever comes first, and keep
- * a reference on B for @hold_ms more.  B cannot migrate before it is
- * released, so it is still there to take a reference on.
+ * a reference on B for @hold_ms more, if not 0.  B cannot migrate before it
+ * is released, so it is still there to take a reference on.
  */
 static void lockrule_release_b(struct lockrule_run *run, unsigned int hold_ms)
 {
 	if (atomic_xchg(&run->released, 1))
 		return;
-	folio_get(run->b);
+	if (hold_ms)
+		folio_get(run->b);
 	if (run->scenario == LOCKRULE_WRITEBACK)
 		folio_end_writeback(run->b);
 	else
 		unlock_buffer(run->b_buffer);
-	if (hold_ms)
+	if (hold_ms) {
 		msleep(hold_ms);
-	folio_put(run->b);
+		folio_put(run->b);
+	}
 }
 
 static int lockrule_waiter_fn(void *data)
@@ -187,6 +192,22 @@ static void lockrule_watchdog_fn(struct work_struct *work)
 	lockrule_release_b(run, 0);
 }
 
+/*
+ * Before B's second attempt, in writeback: no folio lock is held before a
+ * batch has its destinations, so let the kthread finish: its reference on B
+ * (folio_end_writeback() takes one for a moment) would fail B's bounded
+ * attempts in any kernel.  Buffers hold no folio reference: there B's
+ * attempt may still sleep on the buffer lock, in the caller's mode.
+ */
+static void lockrule_wait_for_release(struct lockrule_run *run)
+{
+	if (run->scenario != LOCKRULE_WRITEBACK || completion_done(&run->waiter_done))
+		return;
+	if (!wait_for_completion_timeout(&run->waiter_done,
+					 msecs_to_jiffies(READ_ONCE(lockrule_hang_ms))))
+		run->late_release = true;
+}
+
 static struct folio *lockrule_alloc_dst(struct folio *src, unsigned long private)
 {
 	struct lockrule_run *run = (struct lockrule_run *)private;
@@ -196,14 +217,7 @@ static struct folio *lockrule_alloc_dst(struct folio *src, unsigned long private
 			complete(&run->batch_started);
 		} else {
 			WRITE_ONCE(run->first_batch_over, true);
-			/*
-			 * No folio lock is held before a batch has its
-			 * destinations: let the kthread finish, so that its
-			 * reference on B (folio_end_writeback() takes one)
-			 * cannot fail B's bounded attempts, in any kernel.
-			 */
-			wait_for_completion_timeout(&run->waiter_done,
-				msecs_to_jiffies(READ_ONCE(lockrule_hang_ms)));
+			lockrule_wait_for_release(run);
 		}
 	}
 	return __folio_alloc_node(GFP_HIGHUSER_MOVABLE | __GFP_THISNODE,
@@ -271,9 +285,10 @@ static void lockrule_report(struct lockrule_run *run, int rc,
 			    unsigned long start)
 {
 	snprintf(lockrule_result, sizeof(lockrule_result),
-		 "scenario=%s naive=%d hang=%d contended=%d rc=%d succeeded=%u target=%d a_nid=%d b_nid=%d violations=%ld ms=%u\n",
+		 "scenario=%s naive=%d hang=%d late=%d contended=%d rc=%d succeeded=%u target=%d a_nid=%d b_nid=%d violations=%ld ms=%u\n",
 		 lockrule_scenario_names[run->scenario],
-		 migrate_lockrule_naive, run->hang, run->contended, rc, succeeded,
+		 migrate_lockrule_naive, run->hang, run->late_release, run->contended,
+		 rc, succeeded,
 		 run->target_nid,
 		 lockrule_cached_nid(run->mapping, run->index_a),
 		 lockrule_cached_nid(run->mapping, run->index_b), violations,

@@ -690,71 +690,112 @@ static void mc_reason_policy_applies(struct kunit *test)
 	WRITE_ONCE(migrate_copy_policy.reasons, saved);
 }
 
-/* Select @engine (NULL: auto) and prepare a batch for @folios. */
-static struct migrate_copy_batch *mc_prepare_with(struct migrate_copy_engine *engine,
-						  struct list_head *folios)
+/* What mc_cpu_alone_not_copied_ahead() changes, restored when it ends. */
+static struct {
+	unsigned long reasons;
+	struct migrate_copy_engine *chosen;
+	struct list_head *folio_link;
+} mc_saved;
+
+static void mc_restore_choice(void *unused)
+{
+	if (mc_saved.folio_link)
+		list_del(mc_saved.folio_link);
+	WRITE_ONCE(migrate_copy_policy.reasons, mc_saved.reasons);
+	mutex_lock(&migrate_copy_lock);
+	migrate_copy_select_engine(mc_saved.chosen);
+	mutex_unlock(&migrate_copy_lock);
+}
+
+static void mc_select(struct migrate_copy_engine *engine)
 {
 	mutex_lock(&migrate_copy_lock);
 	migrate_copy_select_engine(engine);
 	mutex_unlock(&migrate_copy_lock);
-	return migrate_copy_batch_prepare(folios, MIGRATE_SYNC, MR_SYSCALL);
 }
 
+/* Whether a batch for @folios would be copied ahead now. */
+static bool mc_copied_ahead(struct list_head *folios)
+{
+	struct migrate_copy_batch *batch;
+
+	batch = migrate_copy_batch_prepare(folios, MIGRATE_SYNC, MR_SYSCALL);
+	migrate_copy_batch_free(batch);
+	return batch;
+}
+
+/*
+ * Registering and unregistering an engine must update what selecting one
+ * updates: nothing is selected between them and the checks that follow.
+ */
 static void mc_cpu_alone_not_copied_ahead(struct kunit *test)
 {
 	struct migrate_copy_engine *engine = mc_fake_engine(test, &mc_fake_ops);
-	unsigned long reasons = READ_ONCE(migrate_copy_policy.reasons);
 	struct folio *folio = mc_test_folio(test, 0);
-	struct migrate_copy_engine *chosen;
-	struct migrate_copy_batch *batch;
-	LIST_HEAD(folios);
+	/* Not on the stack: mc_restore_choice() unlinks the folio after return. */
+	struct list_head *folios = kunit_kzalloc(test, sizeof(*folios), GFP_KERNEL);
 	bool cpu_alone;
 
 	mutex_lock(&migrate_copy_lock);
-	chosen = migrate_copy_selected_engine();
+	mc_saved.chosen = migrate_copy_selected_engine();
+	migrate_copy_select_engine(NULL);
 	cpu_alone = list_is_singular(&migrate_copy_engines);
 	mutex_unlock(&migrate_copy_lock);
+	mc_saved.reasons = READ_ONCE(migrate_copy_policy.reasons);
+	mc_saved.folio_link = NULL;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mc_restore_choice, NULL), 0);
+	KUNIT_ASSERT_NOT_NULL(test, folios);
+	INIT_LIST_HEAD(folios);
+	list_add(&folio->lru, folios);
+	mc_saved.folio_link = &folio->lru;
 	WRITE_ONCE(migrate_copy_policy.reasons, BIT(MR_SYSCALL));
-	list_add(&folio->lru, &folios);
 
-	KUNIT_EXPECT_NULL(test, mc_prepare_with(&migrate_copy_cpu_engine, &folios));
+	if (cpu_alone)
+		KUNIT_EXPECT_FALSE_MSG(test, mc_copied_ahead(folios),
+				       "auto with the CPU engine alone copies ahead");
 	KUNIT_ASSERT_EQ(test, migrate_copy_engine_register(engine), 0);
-	batch = mc_prepare_with(NULL, &folios);
-	KUNIT_EXPECT_NOT_NULL_MSG(test, batch, "auto with two engines copies ahead");
-	migrate_copy_batch_free(batch);
-	KUNIT_EXPECT_NULL(test, mc_prepare_with(&migrate_copy_cpu_engine, &folios));
-	batch = mc_prepare_with(engine, &folios);
-	KUNIT_EXPECT_NOT_NULL(test, batch);
-	migrate_copy_batch_free(batch);
+	KUNIT_EXPECT_TRUE_MSG(test, mc_copied_ahead(folios),
+			      "auto with another engine registered does not copy ahead");
+	mc_select(&migrate_copy_cpu_engine);
+	KUNIT_EXPECT_FALSE_MSG(test, mc_copied_ahead(folios), "engine cpu copies ahead");
+	mc_select(engine);
+	KUNIT_EXPECT_TRUE(test, mc_copied_ahead(folios));
+	mc_select(NULL);
 	migrate_copy_engine_unregister(engine);
 	if (cpu_alone)
-		KUNIT_EXPECT_NULL_MSG(test, mc_prepare_with(NULL, &folios),
-				      "auto with the CPU engine alone copies nothing ahead");
+		KUNIT_EXPECT_FALSE_MSG(test, mc_copied_ahead(folios),
+				       "auto copies ahead after the other engine went");
 	else
 		kunit_info(test, "another engine is registered: auto alone not tried\n");
+}
 
-	list_del(&folio->lru);
-	WRITE_ONCE(migrate_copy_policy.reasons, reasons);
-	mutex_lock(&migrate_copy_lock);
-	migrate_copy_select_engine(chosen);
-	mutex_unlock(&migrate_copy_lock);
+static void mc_drain(void *unused)
+{
+	migrate_copy_batch_drain();
 }
 
 static void mc_full_batches_are_kept(struct kunit *test)
 {
 	struct migrate_copy_batch *small, *full, *kept;
+	bool enabled = READ_ONCE(migrate_copy_on);
 
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mc_drain, NULL), 0);
+	migrate_copy_batch_drain();
 	small = migrate_copy_batch_alloc(2, MR_SYSCALL, GFP_KERNEL);
-	full = migrate_copy_batch_alloc(MIGRATE_COPY_CACHED_CAPACITY, MR_SYSCALL, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, small);
-	KUNIT_ASSERT_NOT_NULL(test, full);
 	KUNIT_EXPECT_FALSE(test, migrate_copy_batch_keep(small));
 	kvfree(small);
-	KUNIT_EXPECT_TRUE(test, migrate_copy_batch_keep(full));
+	full = migrate_copy_batch_alloc(MIGRATE_COPY_CACHED_CAPACITY, MR_SYSCALL, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, full);
+	if (!migrate_copy_batch_keep(full)) {
+		kvfree(full);
+		KUNIT_FAIL(test, "a full batch was not kept");
+		return;
+	}
+	/* Disabled, it was freed at once; if a migration swapped it, mc_drain() frees it. */
 	kept = migrate_copy_batch_take_cached();
-	KUNIT_ASSERT_NOT_NULL(test, kept);
-	KUNIT_EXPECT_EQ(test, kept->capacity, MIGRATE_COPY_CACHED_CAPACITY);
-	migrate_copy_batch_free(kept);
+	KUNIT_EXPECT_PTR_EQ(test, kept, enabled ? full : NULL);
+	kvfree(kept);
 }
 
 static struct kunit_case migrate_copy_policy_cases[] = {

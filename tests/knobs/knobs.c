@@ -1229,7 +1229,9 @@ FIXTURE_SETUP(tracepoint)
 		TH_LOG("no " EVENT " in tracefs");
 	/* With the CPU engine alone, auto copies nothing ahead: no event. */
 	self->loaded_test_engine = !module_loaded(TEST_ENGINE_MODULE);
-	ASSERT_EQ(0, module_load(TEST_ENGINE_MODULE)) TH_LOG("modprobe " TEST_ENGINE_MODULE);
+	if (module_load(TEST_ENGINE_MODULE))
+		SKIP(return, "no " TEST_ENGINE_MODULE " module: with the CPU engine alone"
+		     " nothing is copied ahead, so no batch is traced");
 	mr_format = mr_syscall_from_format();
 	mr_reasons = mr_syscall_from_reasons();
 	self->mr_syscall = mr_format >= 0 ? mr_format : MR_SYSCALL_612;
@@ -1452,9 +1454,9 @@ TEST_F_TIMEOUT(tracepoint, cpu_engine_alone_copies_nothing_ahead, 120)
 
 	/* The negative control: another engine copies ahead, and it shows. */
 	if (move_counting_copies("test", &events, &counted))
-		check(events > 0 && counted == 64,
-		      "engine test: batches copied ahead (%d events, counters +%lld of 64)",
-		      events, counted);
+		check(events > 0 && counted >= 64,
+		      "engine test: batches copied ahead (%d events, counters +%lld, at least"
+		      " the 64 moved)", events, counted);
 	check_nothing_copied_ahead("cpu", "engine cpu");
 	if (!self->loaded_test_engine) {
 		note("the test engine was loaded before this test: auto alone not tried");
