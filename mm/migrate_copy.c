@@ -248,7 +248,6 @@ static bool migrate_copy_mapping_eligible(struct folio *src)
 	struct address_space *mapping;
 
 	/* Anonymous and KSM folios, in the swap cache or not, are. */
-
 	if (folio_test_anon(src))
 		return true;
 	mapping = folio_mapping(src);
