@@ -697,21 +697,19 @@ static struct {
 	struct list_head *folio_link;
 } mc_saved;
 
-static void mc_restore_choice(void *unused)
-{
-	if (mc_saved.folio_link)
-		list_del(mc_saved.folio_link);
-	WRITE_ONCE(migrate_copy_policy.reasons, mc_saved.reasons);
-	mutex_lock(&migrate_copy_lock);
-	migrate_copy_select_engine(mc_saved.chosen);
-	mutex_unlock(&migrate_copy_lock);
-}
-
 static void mc_select(struct migrate_copy_engine *engine)
 {
 	mutex_lock(&migrate_copy_lock);
 	migrate_copy_select_engine(engine);
 	mutex_unlock(&migrate_copy_lock);
+}
+
+static void mc_restore_choice(void *unused)
+{
+	if (mc_saved.folio_link)
+		list_del(mc_saved.folio_link);
+	WRITE_ONCE(migrate_copy_policy.reasons, mc_saved.reasons);
+	mc_select(mc_saved.chosen);
 }
 
 /* Whether a batch for @folios would be copied ahead now. */

@@ -89,7 +89,7 @@ static void parse_options(int argc, char **argv, enum scenario *scenario, bool *
 		{ "release-hold-ms", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool have_scenario = false;
+	bool have_scenario = false, holds;
 	int index, opt;
 	long value;
 	char *end;
@@ -120,10 +120,10 @@ static void parse_options(int argc, char **argv, enum scenario *scenario, bool *
 			usage(argv[0]);
 		}
 	}
+	holds = strcmp(*release_hold_ms, "0");
 	/* The naive rebuild's watchdog releases B: the kthread's hold is moot. */
-	if (!have_scenario || optind != argc ||
-	    ((*naive || strcmp(*release_hold_ms, "0")) && *scenario > SC_BUFFER) ||
-	    (*naive && strcmp(*release_hold_ms, "0")))
+	if (!have_scenario || optind != argc || (*naive && holds) ||
+	    ((*naive || holds) && *scenario > SC_BUFFER))
 		usage(argv[0]);
 }
 

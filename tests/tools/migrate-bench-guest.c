@@ -9,8 +9,9 @@
  *                 says "QEMU TCG: function, not speed"; every cell moved all
  *                 its pages with no wrong word; the DSA row was offloaded,
  *                 and the cpu and disabled rows copied by neither engine
- *                 (the CPU alone copies nothing ahead). Its JSON and CSV go to the channel as
- *                 attachments, which the harness parses and plots.
+ *                 (the CPU alone copies nothing ahead). Its JSON and CSV go
+ *                 to the channel as attachments, which the harness parses
+ *                 and plots.
  *   lying-engine  the negative control of migrate-bench's data check: with
  *                 the test engine damaging one byte of every page it copies,
  *                 migrate-bench must exit 3 and count every page wrong
