@@ -45,9 +45,15 @@ export BUILD
 
 .PHONY: all deps source config kernel kernel-deb kernel-off bench-kernels dsa-setup migrate-bench guest-bin initramfs initramfs-off \
 	initramfs-vanilla qemu run test bench stress vanilla \
-	series series-check static-checks host-tests fresh-check clean distclean help
+	series series-check static-checks host-tests fresh-check clean distclean help \
+	space-test space-bench space-run
 
 all: kernel initramfs
+
+# Room on build/'s filesystem, checked before anything is built (a full disk
+# otherwise shows only as a compiler error deep in a kernel build).
+space-test space-bench space-run:
+	@tools/check-space.sh $(patsubst space-%,%,$@)
 
 help:
 	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
@@ -91,7 +97,7 @@ kernel-off: kernel
 initramfs-off: kernel-off guest-bin dsa-setup migrate-bench
 	@tools/mkinitramfs.sh $(INITRAMFS_OFF) $(GUEST_BIN) $(BUILD)/obj-off/modroot
 
-run: initramfs qemu
+run: space-run initramfs qemu
 	@$(PYTHON) tools/harness/run.py demo --qemu $(QEMU) --kernel $(KERNEL) --initrd $(INITRAMFS) \
 		--outdir $(BUILD)/guest-run --timeout 900 --copy $(COPY)
 
@@ -107,7 +113,7 @@ static-checks: series kernel
 host-tests:
 	@$(PYTHON) -m unittest discover -s tests/host -t .
 
-test: initramfs initramfs-off static-checks qemu
+test: space-test initramfs initramfs-off static-checks qemu
 	@$(PYTHON) tools/harness/run.py test --qemu $(QEMU) --kernel $(KERNEL) --initrd $(INITRAMFS) \
 		--outdir $(BUILD)/guest-test --static $(BUILD)/static.tap \
 		--off-kernel $(KERNEL_OFF) --off-initrd $(INITRAMFS_OFF) \
@@ -136,7 +142,7 @@ bench-kernels: guest-bin dsa-setup migrate-bench
 		tools/mkinitramfs.sh $(BENCH_KDIR)/initramfs-$$k.cpio $(GUEST_BIN) \
 			$(BENCH_KDIR)/$$k/modroot || exit 1; done
 
-bench: initramfs initramfs-off initramfs-vanilla bench-kernels qemu
+bench: space-bench initramfs initramfs-off initramfs-vanilla bench-kernels qemu
 	@$(PYTHON) tools/harness/run.py test --qemu $(QEMU) --kernel $(KERNEL) --initrd $(INITRAMFS) \
 		--outdir $(BUILD)/guest-bench --manifest bench-manifest \
 		--results $(BUILD)/bench-results.json --only '$(ONLY)'
