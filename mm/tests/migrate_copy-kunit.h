@@ -690,12 +690,15 @@ static void mc_reason_policy_applies(struct kunit *test)
 	WRITE_ONCE(migrate_copy_policy.reasons, saved);
 }
 
-/* What mc_cpu_alone_not_copied_ahead() changes, restored when it ends. */
-static struct {
+/*
+ * What mc_cpu_alone_not_copied_ahead() changes, restored when it ends, and
+ * its list of folios (not on the stack: the folio is unlinked after return).
+ */
+struct mc_saved_choice {
 	unsigned long reasons;
 	struct migrate_copy_engine *chosen;
-	struct list_head *folio_link;
-} mc_saved;
+	struct list_head folios;
+};
 
 static void mc_select(struct migrate_copy_engine *engine)
 {
@@ -704,12 +707,14 @@ static void mc_select(struct migrate_copy_engine *engine)
 	mutex_unlock(&migrate_copy_lock);
 }
 
-static void mc_restore_choice(void *unused)
+static void mc_restore_choice(void *data)
 {
-	if (mc_saved.folio_link)
-		list_del(mc_saved.folio_link);
-	WRITE_ONCE(migrate_copy_policy.reasons, mc_saved.reasons);
-	mc_select(mc_saved.chosen);
+	struct mc_saved_choice *saved = data;
+
+	if (!list_empty(&saved->folios))
+		list_del(saved->folios.next);
+	WRITE_ONCE(migrate_copy_policy.reasons, saved->reasons);
+	mc_select(saved->chosen);
 }
 
 /* Whether a batch for @folios would be copied ahead now. */
@@ -730,22 +735,21 @@ static void mc_cpu_alone_not_copied_ahead(struct kunit *test)
 {
 	struct migrate_copy_engine *engine = mc_fake_engine(test, &mc_fake_ops);
 	struct folio *folio = mc_test_folio(test, 0);
-	/* Not on the stack: mc_restore_choice() unlinks the folio after return. */
-	struct list_head *folios = kunit_kzalloc(test, sizeof(*folios), GFP_KERNEL);
+	struct mc_saved_choice *saved = kunit_kzalloc(test, sizeof(*saved), GFP_KERNEL);
+	struct list_head *folios;
 	bool cpu_alone;
 
+	KUNIT_ASSERT_NOT_NULL(test, saved);
+	folios = &saved->folios;
+	INIT_LIST_HEAD(folios);
 	mutex_lock(&migrate_copy_lock);
-	mc_saved.chosen = migrate_copy_selected_engine();
+	saved->chosen = migrate_copy_selected_engine();
 	migrate_copy_select_engine(NULL);
 	cpu_alone = list_is_singular(&migrate_copy_engines);
 	mutex_unlock(&migrate_copy_lock);
-	mc_saved.reasons = READ_ONCE(migrate_copy_policy.reasons);
-	mc_saved.folio_link = NULL;
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mc_restore_choice, NULL), 0);
-	KUNIT_ASSERT_NOT_NULL(test, folios);
-	INIT_LIST_HEAD(folios);
+	saved->reasons = READ_ONCE(migrate_copy_policy.reasons);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mc_restore_choice, saved), 0);
 	list_add(&folio->lru, folios);
-	mc_saved.folio_link = &folio->lru;
 	WRITE_ONCE(migrate_copy_policy.reasons, BIT(MR_SYSCALL));
 
 	if (cpu_alone)
